@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from trayassist.cleanup import StreamCleaner, clean_output
+
+CASES = [
+    ("Here is the rewritten text:\nThe meeting is at noon.", "meeting at noon",
+     "The meeting is at noon."),
+    ("Sure! Here's the corrected version:\n\nI have two cats.", "i has two cat",
+     "I have two cats."),
+    ('"The cat sat."', "teh cat sat", "The cat sat."),
+    ("The cat sat.\n\nNote: I fixed the spelling of 'the'.", "teh cat sat", "The cat sat."),
+    ("Rewritten text: Short and clear.", "long and unclear", "Short and clear."),
+    ('"Quoted input" stays', '"quoted input" stays', '"Quoted input" stays'),
+    ("Line one.\nLine two.", "line one\nline two", "Line one.\nLine two."),
+]
+
+
+@pytest.mark.parametrize(("raw", "original", "expected"), CASES)
+def test_chatter_is_removed(raw: str, original: str, expected: str) -> None:
+    assert clean_output(raw, original) == expected
+
+
+def test_whitespace_frame_and_crlf_are_kept() -> None:
+    assert clean_output("A.\nB.", "  a\r\nb\r\n\r\n") == "  A.\r\nB.\r\n\r\n"
+
+
+@pytest.mark.parametrize(("raw", "original", "_expected"), CASES)
+def test_streaming_emits_exactly_the_final_text(raw: str, original: str, _expected: str) -> None:
+    stream = StreamCleaner(original)
+    pieces = [stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)]
+    assert "".join(pieces) + stream.finish() == clean_output(raw, original)

@@ -1,0 +1,3 @@
+from trayassist.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""Make a model's reply pasteable: strip chatter, keep the input's shape.
+
+Small models wrap their answer in "Here is the rewritten text:", quotes or a
+trailing "Note: ..."; none of that belongs in the user's document. The user's
+leading/trailing whitespace and line-ending style are restored exactly, so a
+replaced paragraph still fits where it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PREAMBLE = re.compile(
+    r"""^\s*(?:
+        (?:sure|certainly|of\ course|okay|ok)[!,.]?\s*
+      )?
+      (?:here(?:'s|\ is|\ are)|below\ is|this\ is)\b[^\n]{0,80}?
+      (?:text|version|translation|summary|sentence|paragraph|rewrite|correction|result)s?
+      [^\n]{0,40}?:[ \t]*\n?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_LABEL = re.compile(
+    r"^\s*(?:rewritten|revised|corrected|proofread|improved|translated|summary|"
+    r"translation|output|result|answer|text)(?:\s+(?:text|version))?\s*:\s*",
+    re.IGNORECASE,
+)
+_TRAILING_NOTE = re.compile(
+    r"\n\s*(?:\(?\s*(?:note|notes|explanation|changes(?: made)?|i (?:have |)(?:changed|"
+    r"corrected|fixed|made)|let me know|i hope)\b)[^\n]*(?:\n.*)*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+_QUOTES = [('"', '"'), ("\u201c", "\u201d"), ("'", "'"), ("\u00ab", "\u00bb"), ("```", "```")]
+
+
+def _unwrap_quotes(text: str, original: str) -> str:
+    for left, right in _QUOTES:
+        if (
+            len(text) > len(left) + len(right)
+            and text.startswith(left)
+            and text.endswith(right)
+            and not original.strip().startswith(left)
+            and text.count(left) + (text.count(right) if right != left else 0) <= 2
+        ):
+            return text[len(left): -len(right)].strip()
+    return text
+
+
+def clean_output(output: str, original: str) -> str:
+    """The model's reply, stripped of chatter, in the original's whitespace frame."""
+    text = output.strip()
+    text = _PREAMBLE.sub("", text, count=1).strip()
+    text = _LABEL.sub("", text, count=1).strip()
+    if "\n" in text:
+        stripped = _TRAILING_NOTE.sub("", text).strip()
+        text = stripped or text
+    text = _unwrap_quotes(text, original)
+    return frame_like(text, original)
+
+
+def frame_like(text: str, original: str) -> str:
+    """Give `text` the original's leading/trailing whitespace and line endings."""
+    lead = original[: len(original) - len(original.lstrip())]
+    trail = original[len(original.rstrip()):]
+    body = text.strip().replace("\r\n", "\n").replace("\r", "\n")
+    if "\r\n" in original:
+        body = body.replace("\n", "\r\n")
+    elif "\r" in original:
+        body = body.replace("\n", "\r")
+    return lead + body + trail
+
+
+class StreamCleaner:
+    """Streams a reply while it is generated, never emitting what cleaning removes.
+
+    Only complete lines are released, a line that starts a trailing note is held
+    (with all after it), and a reply that opens with a quote is held to the end, so
+    what was emitted is always a prefix of the final cleaned text.
+    """
+
+    def __init__(self, original: str) -> None:
+        self._original = original
+        self._raw = ""
+        self._emitted = ""
+        self._trail = original[len(original.rstrip()):]
+
+    def feed(self, piece: str) -> str:
+        self._raw += piece
+        cut = self._raw.rfind("\n")
+        if cut <= 0:
+            return ""
+        complete = self._raw[:cut]
+        if complete.lstrip().startswith(tuple(q for q, _ in _QUOTES)):
+            return ""
+        candidate = clean_output(complete, self._original)
+        if self._trail:
+            candidate = candidate[: len(candidate) - len(self._trail)]
+        return self._advance(candidate)
+
+    def finish(self) -> str:
+        return self._advance(clean_output(self._raw, self._original), final=True)
+
+    def _advance(self, candidate: str, *, final: bool = False) -> str:
+        if candidate.startswith(self._emitted):
+            delta = candidate[len(self._emitted):]
+            self._emitted = candidate
+            return delta
+        # Cannot happen with the holds above; if it does, finish on a fresh line
+        # rather than splice two different texts.
+        return "\n" + candidate if final else ""

