@@ -1,0 +1,338 @@
+"""The user's config file: TOML in, frozen dataclasses out.
+
+Loading has no side effects: a missing file means the defaults, and nothing is created.
+Every error names the file, the line, the key and what is allowed. tomllib reports no
+line numbers for keys, so `_key_lines` finds them by scanning the text (best effort for
+dotted keys and inline tables: it falls back to the enclosing table's line, else line 1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+from trayassist import paths
+from trayassist.actions import BUILTIN_ACTIONS, Action
+from trayassist.hotkey_syntax import HotkeyError, parse_hotkey
+
+ENGINES = ("auto", "llama-cpp", "gpt4all")
+DELIVERIES = ("paste", "clipboard")
+TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "actions")
+ACTION_KEYS = ("instruction", "hotkey", "max_tokens", "temperature", "output_ratio",
+               "keep_all_facts")
+ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+Key = tuple[str, ...]
+
+
+def _builtin_actions() -> Mapping[str, Action]:
+    return MappingProxyType(dict(BUILTIN_ACTIONS))
+
+
+@dataclass(frozen=True)
+class Config:
+    # A catalog name, or a path to a .gguf file (absolute once loaded from a file).
+    model: str = "smollm2-135m-instruct"
+    engine: str = "auto"  # auto | llama-cpp | gpt4all
+    threads: int | None = None  # None: chosen by the engine
+    translate_to: str = "English"
+    delivery: str = "paste"  # paste | clipboard
+    actions: Mapping[str, Action] = field(default_factory=_builtin_actions)
+    path: Path | None = None  # the file it came from; None: built-in defaults
+
+
+class ConfigError(Exception):
+    """str() is the whole message for the user: `file:line: key: what is wrong`."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int | None = None) -> None:
+        self.path, self.line = path, line
+        where = "" if path is None else f"{path}:{line}: " if line else f"{path}: "
+        self.message = where + message
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigExistsError(ConfigError, FileExistsError):
+    """`config init` found a config file already there and left it alone."""
+
+
+# A JSON string, number or boolean is also valid TOML.
+_toml: Callable[[str | float | bool], str] = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in TOML (roughly), for error messages."""
+    if isinstance(value, dict | list):
+        return "a table" if isinstance(value, dict) else "an array"
+    return _toml(value) if isinstance(value, bool | str) else str(value)
+
+
+_KEY_PART = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
+
+
+def _parse_key(text: str) -> tuple[Key, str] | None:
+    """A (dotted, maybe quoted) key at the start of `text` -> (parts, the rest)."""
+    parts: list[str] = []
+    pos = 0
+    while match := _KEY_PART.match(text, pos):
+        parts.append(next(g for g in match.groups() if g is not None))
+        pos = match.end()
+        if not text.startswith(".", pos):
+            return tuple(parts), text[pos:]
+        pos += 1
+    return None
+
+
+def _key_lines(text: str) -> dict[Key, int]:
+    """Full key path -> the line that sets it (tables: their header's line)."""
+    lines: dict[Key, int] = {}
+    table: Key = ()
+    open_string = ""  # inside a multi-line string: its closing quotes
+    for number, line in enumerate(text.split("\n"), 1):
+        if open_string:
+            open_string = "" if line.count(open_string) % 2 else open_string
+            continue
+        stripped = line.strip()
+        if stripped.startswith("["):
+            header = _parse_key(stripped.lstrip("["))
+            if header and header[1].startswith("]"):
+                table = header[0]
+                for end in range(1, len(table) + 1):
+                    lines.setdefault(table[:end], number)
+            continue
+        entry = _parse_key(stripped)
+        if entry and entry[1].startswith("="):
+            lines.setdefault(table + entry[0], number)
+            open_string = next((q for q in ('"""', "'''") if entry[1].count(q) % 2), "")
+    return lines
+
+
+_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigError:
+    message = str(exc)
+    at = _AT.search(message)
+    if at is None:
+        return ConfigError(f"not valid TOML: {message}", path)
+    line = int(at[1]) if at[1] else text.rstrip("\n").count("\n") + 1
+    detail = message[: at.start()]
+    detail = detail[:1].lower() + detail[1:] + (f" (column {at[2]})" if at[2] else " (at the end)")
+    if detail.startswith("invalid value"):
+        detail += '; text values need quotes, e.g. model = "smollm2-135m-instruct"'
+    elif detail.startswith("unescaped '\\'"):
+        detail += r"; in single quotes \ is literal, e.g. model = 'C:\models\my.gguf'"
+    return ConfigError(f"not valid TOML: {detail}", path, line)
+
+
+class _Loader:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = _key_lines(text)
+
+    def line(self, key: Key) -> int:
+        for end in range(len(key), 0, -1):
+            if key[:end] in self.lines:
+                return self.lines[key[:end]]
+        return 1
+
+    def fail(self, key: Key, message: str, *, prefix: bool = True) -> NoReturn:
+        text = f"{'.'.join(key)}: {message}" if prefix else message
+        raise ConfigError(text, self.path, self.line(key))
+
+    def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], at: Key) -> None:
+        for name in table:
+            if name not in allowed:
+                close = difflib.get_close_matches(name, allowed, n=1)
+                hint = f'did you mean "{close[0]}"? ' if close else ""
+                where = f"{'.'.join(at)}: " if at else ""
+                message = f'{where}unknown key "{name}" ({hint}allowed: {", ".join(allowed)})'
+                self.fail((*at, name), message, prefix=False)
+
+    def text(self, key: Key, value: Any, what: str = "a non-empty string") -> str:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.fail(key, f"expected {what}, got {_show(value)}")
+
+    def choice(self, key: Key, value: Any, allowed: tuple[str, ...]) -> str:
+        if isinstance(value, str) and value in allowed:
+            return value
+        self.fail(key, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}")
+
+    def number(self, key: Key, value: Any, low: float, high: float, whole: bool = False) -> Any:
+        kinds = int if whole else int | float
+        if isinstance(value, kinds) and not isinstance(value, bool) and low <= value <= high:
+            return value if whole else float(value)
+        what = "an integer" if whole else "a number"
+        self.fail(key, f"expected {what} {low:g}..{high:g}, got {_show(value)}")
+
+    def boolean(self, key: Key, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        self.fail(key, f"expected true or false, got {_show(value)}")
+
+    def hotkey(self, key: Key, value: Any) -> str | None:
+        if not isinstance(value, str):
+            self.fail(key, f'expected a hotkey like "<ctrl>+<alt>+<shift>+e" ("" for none), '
+                           f"got {_show(value)}")
+        if not value.strip():
+            return None
+        try:
+            return parse_hotkey(value).canonical
+        except HotkeyError as exc:
+            self.fail(key, str(exc))
+
+    def model(self, value: Any) -> str:
+        spec = self.text(("model",), value, "a catalog model name or a path to a .gguf file")
+        if not (spec.lower().endswith(".gguf") or spec.startswith("~") or "/" in spec
+                or "\\" in spec):
+            return spec  # a catalog name; trayassist.models checks it when it loads
+        file = Path(spec).expanduser()
+        return str(file if file.is_absolute() else self.path.absolute().parent / file)
+
+    def action(self, name: str, table: Any) -> Action:
+        at = ("actions", name)
+        if not ACTION_NAME.fullmatch(name):
+            self.fail(at, "action names are 1-32 lowercase letters, digits, _ or -, "
+                          "starting with a letter")
+        if not isinstance(table, dict):
+            self.fail(at, f"expected a table ([actions.{name}] with keys "
+                          f"{', '.join(ACTION_KEYS)}), got {_show(table)}")
+        self.check_keys(table, ACTION_KEYS, at)
+        base = BUILTIN_ACTIONS.get(name)
+        if base is None and "instruction" not in table:
+            self.fail(at, 'a new action needs an instruction, e.g. instruction = "Rewrite the '
+                          'text in a formal tone. Output only the rewritten text."')
+        checks: dict[str, Callable[[Key, Any], Any]] = {
+            "instruction": self.text,
+            "hotkey": self.hotkey,
+            "max_tokens": lambda key, value: self.number(key, value, 1, 8192, whole=True),
+            "temperature": lambda key, value: self.number(key, value, 0, 2),
+            "output_ratio": lambda key, value: self.number(key, value, 0.1, 10),
+            "keep_all_facts": self.boolean,
+        }
+        changes = {k: checks[k]((*at, k), value) for k, value in table.items()}
+        if base is not None:
+            return replace(base, **changes)
+        return Action(name=name, **{"hotkey": None, **changes})
+
+    def actions(self, raw: Any) -> Mapping[str, Action]:
+        if not isinstance(raw, dict):
+            self.fail(("actions",), f"expected tables like [actions.rewrite], got {_show(raw)}")
+        actions = dict(BUILTIN_ACTIONS)
+        actions.update((name, self.action(name, table)) for name, table in raw.items())
+        owners: dict[str, str] = {}
+        set_at = {n: self.line(("actions", n, "hotkey")) if n in raw else 0 for n in actions}
+        for name, action in actions.items():
+            other = owners.setdefault(action.hotkey, name) if action.hotkey else name
+            if other != name:  # report it where the file sets it: the later of the two
+                here, there = (name, other) if set_at[name] >= set_at[other] else (other, name)
+                self.fail(("actions", here, "hotkey"),
+                          f'"{action.hotkey}" is also the hotkey of action "{there}": give each '
+                          'action its own hotkey, or turn one off with hotkey = ""')
+        return MappingProxyType(actions)
+
+    def config(self, raw: dict[str, Any]) -> Config:
+        self.check_keys(raw, TOP_KEYS, ())
+        parse: dict[str, Callable[[Any], Any]] = {
+            "model": self.model,
+            "engine": lambda value: self.choice(("engine",), value, ENGINES),
+            "threads": lambda value: self.number(("threads",), value, 1, 64, whole=True),
+            "translate_to": lambda value: self.text(("translate_to",), value, "a language name"),
+            "delivery": lambda value: self.choice(("delivery",), value, DELIVERIES),
+            "actions": self.actions,
+        }
+        return Config(**{k: parse[k](value) for k, value in raw.items()}, path=self.path)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config (default: paths.config_file()); no file means the defaults."""
+    path = paths.config_file() if path is None else Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config: {exc.strerror or exc}", path) from None
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("not UTF-8 text: save the file as UTF-8", path, line) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, text, path) from None
+    return _Loader(path, text).config(raw)
+
+
+def default_config_text() -> str:
+    """The file `config init` writes: every option, commented out, showing its default.
+
+    Lines like `#key = value` and `#[table]` are the defaults: uncommenting them changes
+    nothing. Lines starting with `# ` are explanations and examples.
+    """
+    d = Config()
+    out = [
+        "# trayassist configuration (TOML). Every setting below is commented out and shows",
+        "# its default: remove the leading # to change one. Errors name this file and the line.",
+        "",
+        "# The model: a catalog name (`trayassist models` lists them) or a path to a .gguf",
+        "# file (~ is expanded; a relative path is relative to this file's folder).",
+        f"#model = {_toml(d.model)}",
+        "",
+        '# Runtime: "auto" (llama-cpp if installed, else gpt4all), "llama-cpp" or "gpt4all".',
+        f"#engine = {_toml(d.engine)}",
+        "",
+        "# CPU threads for generation, 1..64, e.g. threads = 4. Unset: the engine chooses.",
+        "",
+        "# The language the translate action writes.",
+        f"#translate_to = {_toml(d.translate_to)}",
+        "",
+        '# "paste" replaces the selection with the result; "clipboard" only copies the result.',
+        f"#delivery = {_toml(d.delivery)}",
+        "",
+        "# Actions. Tune a built-in one by naming only what changes, e.g.",
+        "#   [actions.rewrite]",
+        '#   hotkey = "<ctrl>+<alt>+r"',
+        "# Hotkeys use pynput syntax: modifiers <ctrl>, <alt>, <shift>, <cmd> and one key,",
+        "# joined by +, with at least one of <ctrl>, <alt>, <cmd>; hotkey = \"\" means none.",
+        "# Add your own action as a table of its own; only instruction is required:",
+        "#   [actions.formal]",
+        '#   instruction = "Rewrite the text in a formal tone. Output only the rewritten text."',
+        '#   hotkey = "<ctrl>+<alt>+<shift>+f"',
+        "#   max_tokens = 512      # 1..8192; unset: scaled to the input by output_ratio",
+        "#   temperature = 0.0     # 0..2; 0 gives the same answer every time",
+        "#   output_ratio = 1.6    # 0.1..10 output tokens per input token",
+        "#   keep_all_facts = true # check that every number, name and link survives",
+        "# {language} in an instruction becomes translate_to.",
+    ]
+    for action in BUILTIN_ACTIONS.values():
+        out += ["", f"#[actions.{action.name}]", f"#instruction = {_toml(action.instruction)}",
+                f"#hotkey = {_toml(action.hotkey or '')}",
+                f"#temperature = {_toml(action.temperature)}",
+                f"#output_ratio = {_toml(action.output_ratio)}",
+                f"#keep_all_facts = {_toml(action.keep_all_facts)}"]
+    return "\n".join(out) + "\n"
+
+
+def write_default_config(path: Path) -> None:
+    """`config init`: write default_config_text() to a new file; never overwrite one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8", newline="\n") as file:
+            file.write(default_config_text())
+    except FileExistsError:
+        raise ConfigExistsError(
+            "a config file is already there and was left as it is: edit it, or move it away "
+            "and run `trayassist config init` again", path) from None
