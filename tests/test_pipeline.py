@@ -113,8 +113,9 @@ def test_user_copy_during_job_is_not_overwritten() -> None:
         clipboard.copy_from("copied meanwhile")  # the user copies while we generate
         return text.upper()
 
-    # the paste then inserts the user's new clipboard; what matters: theirs survives
-    job(clipboard, keys, ScriptedEngine(reply=reply))
+    result = job(clipboard, keys, ScriptedEngine(reply=reply))
+    assert result.status is Status.DONE
+    assert app.text == "SLOW TEXT"
     assert clipboard.read_text() == "copied meanwhile"
 
 

@@ -94,12 +94,12 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 def cmd_models_list(args: argparse.Namespace) -> int:
     cfg = _config(args)
-    print(f"{'NAME':<26} {'SIZE':>9}  {'FORMAT':<7} {'INSTALLED':<10} ACTIVE")
+    print(f"{'NAME':<24} {'SIZE':>7}  {'FORMAT':<7} {'INSTALLED':<9} {'ACTIVE':<6} LICENSE")
     for entry in models.CATALOG.values():
         installed = "yes" if models.installed_path(entry) else "no"
         active = "*" if cfg.model == entry.name else ""
-        print(f"{entry.name:<26} {entry.size / 1e6:>7.0f}MB  {entry.chat_format:<7} "
-              f"{installed:<10} {active}")
+        print(f"{entry.name:<24} {entry.size / 1e6:>5.0f}MB  {entry.chat_format:<7} "
+              f"{installed:<9} {active:<6} {entry.license}")
     if cfg.model not in models.CATALOG:
         print(f"active: {cfg.model} (file, not in the catalog)")
     return OK

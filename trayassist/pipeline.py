@@ -77,6 +77,7 @@ class Status(enum.Enum):
     NOTHING_SELECTED = "nothing-selected"
     SECRET = "secret"
     KEYS_HELD = "keys-held"
+    REFUSED = "refused"  # busy with another job, paused, or the model is not ready
     CANCELLED = "cancelled"
     FAILED = "failed"
 
@@ -160,6 +161,10 @@ def run_job(
         if cancel.is_set():
             return JobResult(Status.CANCELLED, "Cancelled; your text is unchanged.",
                              original=original)
+        if clipboard.is_secret() or clipboard.read_text() != original:
+            # The user copied something while the model worked: that is now the
+            # clipboard to give back after the paste.
+            restore_guard.resnapshot()
         clipboard.write_text(outcome.text)
         restore_guard.expect(outcome.text)
         if delivery == "clipboard":
@@ -187,6 +192,9 @@ class _RestoreGuard:
         self._snapshot = snapshot
         self._expected: str | None = None  # None: still ours (cleared / copy pending)
         self._armed = True
+
+    def resnapshot(self) -> None:
+        self._snapshot = self._clipboard.snapshot()
 
     def expect(self, text: str) -> None:
         self._expected = text

@@ -135,21 +135,19 @@ class LlamaCppEngine:
         deadline = time.monotonic() + options.deadline_s
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         greedy = options.temperature <= 0
-        produced = 0
-        for token in self._llm.generate(
+        for produced, token in enumerate(self._llm.generate(
             tokens,
             temp=options.temperature if not greedy else 0.0,
             top_k=1 if greedy else 40,
             top_p=1.0 if greedy else 0.95,
             min_p=0.0 if greedy else 0.05,
             repeat_penalty=1.0,
-        ):
+        ), start=1):
             if token in self._stop_ids:
                 break
             piece = decoder.decode(self._llm.detokenize([token]))
             if piece:
                 yield piece
-            produced += 1
             if produced >= max_tokens:
                 break
             if cancel.is_set():

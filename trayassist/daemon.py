@@ -1,0 +1,268 @@
+"""The composition root: config -> desktop -> worker -> tray -> control socket.
+
+Threads: the main thread runs the tray loop; the worker owns the engine; pynput's
+listener thread and the control thread only enqueue. SIGTERM/SIGINT and Quit cancel
+the running job, which restores the clipboard, and exit within ~2 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import filelock
+
+from trayassist import models, paths
+from trayassist.actions import Action
+from trayassist.config import Config
+from trayassist.control import ControlServer, ensure_private_dir
+from trayassist.engines import Engine, make_engine
+from trayassist.pipeline import JobResult, Status, run_job
+from trayassist.worker import State, Worker
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_JOIN_S = 1.5  # the job gets this long to notice the cancel and restore
+TRIGGER_WAIT_S = 300.0
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+def acquire_single_instance() -> filelock.BaseFileLock:
+    """An OS file lock: released by the kernel when the process dies, even on kill -9,
+    so there is never a stale PID file to clean up."""
+    ensure_private_dir(paths.runtime_dir())
+    lock = filelock.FileLock(str(paths.runtime_dir() / "daemon.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout as exc:
+        raise AlreadyRunning(
+            "trayassist is already running: use `trayassist status`, or quit it from the tray"
+        ) from exc
+    return lock
+
+
+def _load_engine(cfg: Config) -> Engine:
+    """Worker thread: resolve + verify the model, load it, warm every action's head."""
+    from trayassist.prompting import build_prompt
+
+    model = models.resolve(cfg.model)
+    engine = make_engine(cfg.engine, model.path, model.chat_format, threads=cfg.threads,
+                         cache_dir=paths.cache_dir())
+    engine.load()
+    for action in cfg.actions.values():
+        engine.warm(build_prompt(engine.chat_format,
+                                 action.instruction_for(cfg.translate_to), ""))
+    return engine
+
+
+class Daemon:
+    def __init__(self, cfg: Config) -> None:
+        from trayassist.desktop import make_desktop
+
+        self.cfg = cfg
+        self.desktop = make_desktop()
+        self._last_message = ""
+        self.worker = Worker(
+            lambda: _load_engine(cfg),
+            self._run,
+            on_result=self._on_result,
+            on_state=self._on_state,
+        )
+        self.tray: Any = None
+        self.control = ControlServer(self._handle_control)
+        self._stopping = threading.Event()
+
+    # -- worker thread ------------------------------------------------------------
+
+    def _run(self, action: Action, engine: Engine, cancel: threading.Event) -> JobResult:
+        return run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
+                       language=self.cfg.translate_to, delivery=self.cfg.delivery)
+
+    def _on_result(self, action: Action, result: JobResult) -> None:
+        if result.flags:
+            changes = "; ".join(str(f) for f in result.flags)
+            self._notify(f"{action.name}: check the result: {changes}")
+        elif result.status is not Status.DONE:
+            self._notify(result.message)
+        self._last_message = result.message
+
+    # -- any thread ---------------------------------------------------------------
+
+    def _notify(self, message: str) -> None:
+        log.info("notify: %s", message)
+        self.desktop.notifier.notify("trayassist", message)
+
+    def _on_state(self, state: State) -> None:
+        if self.tray is not None:
+            self.tray.show(state.value, self._tooltip(state))
+
+    def _tooltip(self, state: State) -> str:
+        engine = self.worker.engine
+        model = engine.info.model_path.name if engine else self.cfg.model
+        detail = f": {self.worker.error}" if state is State.ERROR else ""
+        return f"trayassist ({state.value}{detail}) - {model}"
+
+    def on_hotkey(self, name: str) -> None:
+        """pynput's listener thread: enqueue and return at once."""
+        self.worker.submit(self.cfg.actions[name], from_hotkey=True)
+
+    def status(self) -> dict[str, Any]:
+        engine = self.worker.engine
+        counts = self.worker.counts
+        return {
+            "state": self.worker.state.value,
+            "jobs_done": counts.done,
+            "jobs": {"succeeded": counts.succeeded, "refused": counts.refused,
+                     "failed": counts.failed},
+            "model": str(engine.info.model_path) if engine else self.cfg.model,
+            "engine": engine.info.name if engine else self.cfg.engine,
+            "error": self.worker.error or None,
+            "last_message": self._last_message,
+            "pid": os.getpid(),
+        }
+
+    def _handle_control(self, request: dict[str, Any]) -> dict[str, Any]:
+        cmd = request.get("cmd")
+        if cmd == "status":
+            return {"ok": True, **self.status()}
+        if cmd == "trigger":
+            name = str(request.get("action", ""))
+            if name not in self.cfg.actions:
+                return {"ok": False, "error": f"unknown action {name!r} "
+                        f"(available: {', '.join(self.cfg.actions)})"}
+            job = self.worker.submit(self.cfg.actions[name], from_hotkey=False)
+            if not job.done.wait(TRIGGER_WAIT_S) or job.result is None:
+                return {"ok": False, "error": "timed out waiting for the job"}
+            result = job.result
+            return {"ok": result.status in (Status.DONE, Status.COPIED),
+                    "status": result.status.value, "message": result.message,
+                    "flags": [str(f) for f in result.flags]}
+        return {"ok": False, "error": f"unknown command {cmd!r}"}
+
+    def shutdown(self) -> None:
+        """Any thread, idempotent: cancel the job and stop the tray loop."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        log.info("shutting down")
+        self.worker.cancel()
+        if self.tray is not None:
+            self.tray.stop()
+
+    # -- main thread ----------------------------------------------------------------
+
+    def _menu(self) -> list[Any]:
+        from trayassist.desktop.tray import MenuItem
+
+        items = [
+            MenuItem(f"{a.name.capitalize()} selection", self._menu_runner(a.name),
+                     default=(i == 0))
+            for i, a in enumerate(self.cfg.actions.values())
+        ]
+        items += [
+            MenuItem("Cancel running job", self.worker.cancel),
+            MenuItem("Pause hotkeys", lambda: self.worker.set_paused(not self.worker.paused),
+                     checked=lambda: self.worker.paused),
+            MenuItem("Copy last original text", self._copy_last_original),
+            MenuItem("Open config", self._open_config),
+            MenuItem("Quit", self.shutdown),
+        ]
+        return items
+
+    def _menu_runner(self, name: str) -> Callable[[], None]:
+        def run() -> None:
+            self.worker.submit(self.cfg.actions[name], from_hotkey=False)
+
+        return run
+
+    def _copy_last_original(self) -> None:
+        if self.worker.last_original is None:
+            self._notify("No job has run yet.")
+        else:
+            self.desktop.clipboard.write_text(self.worker.last_original)
+
+    def _open_config(self) -> None:
+        from trayassist.config import write_default_config
+
+        target = paths.config_file()
+        if not target.exists():
+            write_default_config(target)
+        opener = {"darwin": ["open"], "win32": ["cmd", "/c", "start", ""]}.get(
+            sys.platform, ["xdg-open"])
+        try:
+            subprocess.Popen([*opener, str(target)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        except OSError:
+            self._notify(f"Config file: {target}")
+
+    def run(self) -> int:
+        from trayassist.desktop.tray import Tray
+
+        bindings = {
+            a.hotkey: (lambda n=a.name: self.on_hotkey(n))
+            for a in self.cfg.actions.values() if a.hotkey
+        }
+        self.tray = Tray("trayassist", self._menu())
+        if not self.tray.has_notifications:
+            self.desktop.notifier.fallback = self._show_in_tooltip
+
+        def setup() -> None:
+            self.control.start()
+            self.worker.start()
+            self.desktop.hotkeys.start(bindings)
+            self._on_state(self.worker.state)
+            log.info("ready for hotkeys: %s", ", ".join(bindings))
+
+        previous = {sig: signal.signal(sig, lambda *_: self.shutdown())
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.tray.run(setup)
+        finally:
+            self.shutdown()
+            self.desktop.hotkeys.stop()
+            self.control.stop()
+            self.worker.stop(SHUTDOWN_JOIN_S)
+            hand_off = getattr(self.desktop.clipboard, "hand_off", None)
+            if hand_off is not None:
+                hand_off()  # X11: the clipboard outlives us, as it did before the job
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 0
+
+    def _show_in_tooltip(self, title: str, message: str) -> None:
+        if self.tray is not None:
+            self.tray.show(self.worker.state.value, f"trayassist: {message}")
+
+
+def run_daemon(cfg: Config) -> int:
+    """`trayassist` / `trayassist daemon`. Returns the exit code."""
+    from trayassist.desktop import DesktopUnavailable
+
+    try:
+        lock = acquire_single_instance()
+    except AlreadyRunning as exc:
+        print(f"trayassist: {exc}", file=sys.stderr)
+        return 1
+    try:
+        try:
+            daemon = Daemon(cfg)
+        except DesktopUnavailable as exc:
+            print(f"trayassist: {exc}", file=sys.stderr)
+            return 1
+        return daemon.run()
+    finally:
+        lock.release()
+
+
+def pid_hint() -> Path:
+    return paths.runtime_dir() / "daemon.lock"
