@@ -31,3 +31,18 @@ def test_streaming_emits_exactly_the_final_text(raw: str, original: str, _expect
     stream = StreamCleaner(original)
     pieces = [stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)]
     assert "".join(pieces) + stream.finish() == clean_output(raw, original)
+
+
+def test_corrected_text_preamble_and_original_echo_are_removed() -> None:
+    raw = "The corrected text is:\nI think so.\n\nThe original text was:\ni thinks so"
+    assert clean_output(raw, "i thinks so") == "I think so."
+
+
+def test_a_loop_is_found_and_cut_to_one_copy() -> None:
+    from trayassist.cleanup import cut_repetition, repeating_tail
+
+    looping = "Je suis là, le début de l'année, le début de l'année, le début de l'année,"
+    period = repeating_tail(looping)
+    assert period is not None
+    assert cut_repetition(looping, period) == "Je suis là, le début de l'année,"
+    assert repeating_tail("A normal sentence with no loop at all.") is None

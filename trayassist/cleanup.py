@@ -14,9 +14,13 @@ _PREAMBLE = re.compile(
     r"""^\s*(?:
         (?:sure|certainly|of\ course|okay|ok)[!,.]?\s*
       )?
-      (?:here(?:'s|\ is|\ are)|below\ is|this\ is)\b[^\n]{0,80}?
-      (?:text|version|translation|summary|sentence|paragraph|rewrite|correction|result)s?
-      [^\n]{0,40}?:[ \t]*\n?
+      (?:
+        (?:here(?:'s|\ is|\ are)|below\ is|this\ is)\b[^\n]{0,80}?
+        (?:text|version|translation|summary|sentence|paragraph|rewrite|correction|result)s?
+        [^\n]{0,40}?
+      | (?:the|your)\ (?:corrected|rewritten|revised|improved|translated|proofread|edited)
+        \ (?:text|version|sentence|paragraph)\ (?:is|reads)
+      ):[ \t]*\n?
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -26,8 +30,11 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _TRAILING_NOTE = re.compile(
-    r"\n\s*(?:\(?\s*(?:note|notes|explanation|changes(?: made)?|i (?:have |)(?:changed|"
-    r"corrected|fixed|made)|let me know|i hope)\b)[^\n]*(?:\n.*)*\Z",
+    r"\n\s*\(?\s*(?:"
+    r"(?:note|notes|explanation|changes(?: made)?|let me know|i hope)\b"
+    r"|i (?:have )?(?:changed|corrected|fixed|made)\b"
+    r"|(?:the )?original(?: text)?(?: was| is)?:"
+    r")[^\n]*(?:\n.*)*\Z",
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTES = [('"', '"'), ("\u201c", "\u201d"), ("'", "'"), ("\u00ab", "\u00bb"), ("```", "```")]
@@ -44,6 +51,23 @@ def _unwrap_quotes(text: str, original: str) -> str:
         ):
             return text[len(left): -len(right)].strip()
     return text
+
+
+def repeating_tail(text: str, *, repeats: int = 3, max_period: int = 160) -> int | None:
+    """The period of a loop at the end of `text` (the same chunk `repeats` times in a
+    row), or None. Greedy decoding on small models falls into such loops; the caller
+    stops generating instead of burning the whole token budget on them."""
+    n = len(text)
+    for period in range(4, min(max_period, n // repeats) + 1):
+        tail = text[n - period:]
+        if text.endswith(tail * repeats) and tail.strip():
+            return period
+    return None
+
+
+def cut_repetition(text: str, period: int, repeats: int = 3) -> str:
+    """Keep the text up to the first copy of the repeated chunk."""
+    return text[: len(text) - (repeats - 1) * period]
 
 
 def clean_output(output: str, original: str) -> str:

@@ -73,10 +73,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return GENERATION_ERROR
     finally:
         engine.close()
-    for flag in outcome.flags:
-        _err(f"guard: {flag}")
-    if args.strict and outcome.flags:
-        _err(f"--strict: {len(outcome.flags)} guard flag(s); result not printed")
+    for warning in outcome.warnings:
+        _err(f"guard: {warning}")
+    if args.strict and outcome.warnings:
+        _err(f"--strict: {len(outcome.warnings)} guard flag(s); result not printed")
         return GUARD
     sys.stdout.write(stream.finish() if stream is not None else outcome.text)
     sys.stdout.flush()

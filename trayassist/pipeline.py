@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trayassist.actions import Action
-from trayassist.cleanup import clean_output
+from trayassist.cleanup import clean_output, cut_repetition, repeating_tail
 from trayassist.engines.base import Cancelled, Engine, EngineError, GenOptions
 from trayassist.guard import Flag, check
 from trayassist.ports import Clipboard, ClipboardSnapshot, Keys
@@ -34,6 +34,15 @@ class Outcome:
     input_tokens: int
     pieces: int
     engine_s: float  # time spent inside the engine
+    looped: bool = False  # the model repeated itself; its output was cut there
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Everything the user should check, one line each, without their text."""
+        notes = tuple(str(f) for f in self.flags)
+        if self.looped:
+            notes += ("the model started repeating itself; its output was cut there",)
+        return notes
 
 
 def transform(
@@ -58,17 +67,30 @@ def transform(
         temperature=action.temperature,
         deadline_s=deadline_s,
     )
-    pieces: list[str] = []
-    for piece in engine.generate(prompt, options, cancel):
-        pieces.append(piece)
-        if on_piece:
-            on_piece(piece)
+    raw = ""
+    pieces = 0
+    period = None
+    stream = engine.generate(prompt, options, cancel)
+    try:
+        for piece in stream:
+            raw += piece
+            pieces += 1
+            period = repeating_tail(raw)
+            if period is not None:
+                raw = cut_repetition(raw, period)
+                break
+            if on_piece:
+                on_piece(piece)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # a generator stopped early releases the engine at once
     engine_s = time.perf_counter() - started
-    result = clean_output("".join(pieces), text)
+    result = clean_output(raw, text)
     if not result.strip():
         raise EngineError("the model returned nothing")
     flags = tuple(check(text, result, must_keep_all=action.keep_all_facts))
-    return Outcome(result, flags, input_tokens, len(pieces), engine_s)
+    return Outcome(result, flags, input_tokens, pieces, engine_s, looped=period is not None)
 
 
 class Status(enum.Enum):

@@ -41,6 +41,8 @@ class GenOptions:
     max_tokens: int
     temperature: float = 0.0
     deadline_s: float = 120.0
+    # >1 discourages the loops greedy decoding falls into on tiny models.
+    repeat_penalty: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class LlamaCppEngine:
             top_k=1 if greedy else 40,
             top_p=1.0 if greedy else 0.95,
             min_p=0.0 if greedy else 0.05,
-            repeat_penalty=1.0,
+            repeat_penalty=options.repeat_penalty,
         ), start=1):
             if token in self._stop_ids:
                 break
