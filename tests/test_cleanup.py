@@ -30,7 +30,8 @@ def test_whitespace_frame_and_crlf_are_kept() -> None:
 def test_streaming_emits_exactly_the_final_text(raw: str, original: str, _expected: str) -> None:
     stream = StreamCleaner(original)
     pieces = [stream.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)]
-    assert "".join(pieces) + stream.finish() == clean_output(raw, original)
+    final = clean_output(raw, original)
+    assert "".join(pieces) + stream.finish(final) == final
 
 
 def test_corrected_text_preamble_and_original_echo_are_removed() -> None:
@@ -46,3 +47,23 @@ def test_a_loop_is_found_and_cut_to_one_copy() -> None:
     assert period is not None
     assert cut_repetition(looping, period) == "Je suis là, le début de l'année,"
     assert repeating_tail("A normal sentence with no loop at all.") is None
+
+
+def test_a_stacked_preamble_leaves_nothing() -> None:
+    assert clean_output("The corrected text is:\n\nThe corrected text is:", "x") == ""
+
+
+def test_stream_never_prints_a_line_loop_the_pipeline_cuts() -> None:
+    from trayassist.cleanup import cut_repetition, repeating_tail
+
+    stream = StreamCleaner("orig")
+    raw, printed = "", ""
+    for piece in ["First line.\n", "Again.\n", "Again.\n", "Again."]:
+        raw += piece
+        period = repeating_tail(raw)
+        if period is not None:
+            raw = cut_repetition(raw, period)
+            break
+        printed += stream.feed(piece)
+    final = clean_output(raw, "orig")
+    assert printed + stream.finish(final) == final == "First line.\nAgain."

@@ -36,3 +36,12 @@ def test_hostile_template_cannot_reach_python() -> None:
     evil = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     with pytest.raises(TemplateError):
         format_from_template(evil)
+
+
+def test_example_turn_is_plain_content_inside_chatml_scaffolding() -> None:
+    prompt = build_prompt(CHATML, "Fix it.", "teh text", ("i has", "I have"))
+    rendered = "".join(s.text for s in prompt.segments())
+    assert rendered.endswith(
+        "<|im_start|>user\nFix it.\n\ni has<|im_end|>\n<|im_start|>assistant\nI have"
+        "<|im_end|>\n<|im_start|>user\nFix it.\n\nteh text<|im_end|>\n<|im_start|>assistant\n")
+    assert all(not s.special for s in prompt.segments() if s.text in ("i has", "I have")) is True

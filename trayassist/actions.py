@@ -23,6 +23,11 @@ class Action:
     output_ratio: float = 1.6  # output tokens allowed per input token
     keep_all_facts: bool = True  # faithfulness guard: every number/name/link must survive
     builtin: bool = False
+    # One worked example (input, output) shown to the model before the user's text.
+    # Small models copy the example's shape instead of chatting ("The corrected text
+    # is: ..."); it lives in the prompt head, whose KV state is cached, so it is cheap.
+    # Kept free of numbers and links so none can leak into a result unnoticed.
+    example: tuple[str, str] | None = None
 
     def instruction_for(self, language: str) -> str:
         """The instruction with "{language}" filled in; other braces are left alone."""
@@ -49,6 +54,11 @@ BUILTIN_ACTIONS: dict[str, Action] = {
             ),
             hotkey="<ctrl>+<alt>+<shift>+e",
             builtin=True,
+            example=(
+                "The thing is that we was not able to get the report done on time because "
+                "of the fact that the data came in late.",
+                "We could not finish the report on time because the data arrived late.",
+            ),
         ),
         Action(
             name="proofread",
@@ -59,6 +69,10 @@ BUILTIN_ACTIONS: dict[str, Action] = {
             ),
             hotkey="<ctrl>+<alt>+<shift>+p",
             builtin=True,
+            example=(
+                "i has went to the libary yesterday and borrowed too book.",
+                "I went to the library yesterday and borrowed two books.",
+            ),
         ),
         Action(
             name="summarize",
@@ -70,6 +84,13 @@ BUILTIN_ACTIONS: dict[str, Action] = {
             output_ratio=0.7,
             keep_all_facts=False,
             builtin=True,
+            example=(
+                "Our team met to plan the launch. We agreed to fix the login bug first, to "
+                "test the new checkout flow with real users, and to hire one more tester "
+                "before the release.",
+                "The team will fix the login bug, test the checkout with users and hire a "
+                "tester before the launch.",
+            ),
         ),
         Action(
             name="translate",

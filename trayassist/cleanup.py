@@ -73,8 +73,12 @@ def cut_repetition(text: str, period: int, repeats: int = 3) -> str:
 def clean_output(output: str, original: str) -> str:
     """The model's reply, stripped of chatter, in the original's whitespace frame."""
     text = output.strip()
-    text = _PREAMBLE.sub("", text, count=1).strip()
-    text = _LABEL.sub("", text, count=1).strip()
+    # Small models sometimes stack the preamble ("The corrected text is:" twice).
+    for _ in range(3):
+        stripped = _LABEL.sub("", _PREAMBLE.sub("", text, count=1), count=1).strip()
+        if stripped == text:
+            break
+        text = stripped
     if "\n" in text:
         stripped = _TRAILING_NOTE.sub("", text).strip()
         text = stripped or text
@@ -97,10 +101,13 @@ def frame_like(text: str, original: str) -> str:
 class StreamCleaner:
     """Streams a reply while it is generated, never emitting what cleaning removes.
 
-    Only complete lines are released, a line that starts a trailing note is held
-    (with all after it), and a reply that opens with a quote is held to the end, so
-    what was emitted is always a prefix of the final cleaned text.
+    Only complete lines are released, and the last HOLD_LINES of them are held back
+    (a loop of repeated lines is cut before any copy of it was printed); a line that
+    starts a trailing note is held with all after it, and a reply that opens with a
+    quote is held to the end. So what was emitted is a prefix of the final text.
     """
+
+    HOLD_LINES = 3
 
     def __init__(self, original: str) -> None:
         self._original = original
@@ -110,9 +117,11 @@ class StreamCleaner:
 
     def feed(self, piece: str) -> str:
         self._raw += piece
-        cut = self._raw.rfind("\n")
-        if cut <= 0:
-            return ""
+        cut = len(self._raw)
+        for _ in range(self.HOLD_LINES + 1):
+            cut = self._raw.rfind("\n", 0, cut)
+            if cut <= 0:
+                return ""
         complete = self._raw[:cut]
         if complete.lstrip().startswith(tuple(q for q, _ in _QUOTES)):
             return ""
@@ -121,14 +130,15 @@ class StreamCleaner:
             candidate = candidate[: len(candidate) - len(self._trail)]
         return self._advance(candidate)
 
-    def finish(self) -> str:
-        return self._advance(clean_output(self._raw, self._original), final=True)
+    def finish(self, final: str) -> str:
+        """The rest of `final` (the pipeline's cleaned result) after what was printed."""
+        return self._advance(final)
 
-    def _advance(self, candidate: str, *, final: bool = False) -> str:
+    def _advance(self, candidate: str) -> str:
         if candidate.startswith(self._emitted):
             delta = candidate[len(self._emitted):]
             self._emitted = candidate
             return delta
-        # Cannot happen with the holds above; if it does, finish on a fresh line
-        # rather than splice two different texts.
-        return "\n" + candidate if final else ""
+        # Only a loop longer than the holdback gets here: what was printed stays,
+        # nothing contradicting it is added (the CLI warns that the output looped).
+        return ""

@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.strict and outcome.warnings:
         _err(f"--strict: {len(outcome.warnings)} guard flag(s); result not printed")
         return GUARD
-    sys.stdout.write(stream.finish() if stream is not None else outcome.text)
+    sys.stdout.write(stream.finish(outcome.text) if stream is not None else outcome.text)
     sys.stdout.flush()
     return OK
 
@@ -154,6 +154,49 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return OK if ok else FAILED
 
 
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from trayassist.daemon import run_daemon
+
+    return run_daemon(_config(args))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from trayassist.control import NoDaemon, request
+
+    try:
+        reply = request({"cmd": "status"})
+    except NoDaemon as exc:
+        _err(str(exc))
+        return FAILED
+    reply.pop("ok", None)
+    if args.json:
+        print(json.dumps(reply))
+    else:
+        print(f"{reply['state']}: {reply['model']} on {reply['engine']}, "
+              f"{reply['jobs_done']} job(s) done")
+        if reply.get("error"):
+            print(f"error: {reply['error']}")
+    return OK
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    from trayassist.control import NoDaemon, request
+
+    try:
+        reply = request({"cmd": "trigger", "action": args.action}, timeout=330)
+    except NoDaemon as exc:
+        _err(str(exc))
+        return FAILED
+    if not reply.get("ok"):
+        _err(reply.get("message") or reply.get("error") or "failed")
+        return FAILED
+    for flag in reply.get("flags", []):
+        _err(f"guard: {flag}")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trayassist",
@@ -195,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="check what works and what is missing").set_defaults(
         func=cmd_doctor)
+
+    sub.add_parser("daemon", help="start the tray daemon (the default)").set_defaults(
+        func=cmd_daemon)
+    status = sub.add_parser("status", help="ask the running daemon how it is")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.set_defaults(func=cmd_status)
+    trigger = sub.add_parser(
+        "trigger", help="run an action on the current selection, as its hotkey would "
+        "(for Wayland and desktop shortcuts)")
+    trigger.add_argument("action")
+    trigger.set_defaults(func=cmd_trigger)
     return parser
 
 
@@ -203,10 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="trayassist: %(levelname)s %(name)s: %(message)s")
-    handler: Handler | None = getattr(args, "func", None)
-    if handler is None:
-        parser.print_help()
-        return USAGE
+    handler: Handler = getattr(args, "func", cmd_daemon)  # no command: start the tray
     try:
         return handler(args)
     except ConfigError as exc:

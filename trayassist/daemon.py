@@ -61,7 +61,7 @@ def _load_engine(cfg: Config) -> Engine:
     engine.load()
     for action in cfg.actions.values():
         engine.warm(build_prompt(engine.chat_format,
-                                 action.instruction_for(cfg.translate_to), ""))
+                                 action.instruction_for(cfg.translate_to), "", action.example))
     return engine
 
 

@@ -241,7 +241,7 @@ def set_active(spec: str, config_file: Path) -> str:
     comments and layout survive.
     """
     if spec not in CATALOG:
-        path = Path(spec).expanduser().resolve()
+        path = Path(spec).expanduser().absolute()  # keep the user's own path, links and all
         resolve(str(path), verify=False)
         spec = str(path)
     line = f"model = {json.dumps(spec)}"

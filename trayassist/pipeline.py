@@ -58,7 +58,8 @@ def transform(
     """Run `action` on `text`. Owner thread of `engine`; blocks while generating."""
     if not text.strip():
         raise EmptyInput("the input is empty")
-    prompt = build_prompt(engine.chat_format, action.instruction_for(language), text)
+    prompt = build_prompt(engine.chat_format, action.instruction_for(language), text,
+                          action.example)
     started = time.perf_counter()
     input_tokens = engine.count_text_tokens(text)
     context_left = engine.info.context_size - engine.count_tokens(prompt)

@@ -72,15 +72,31 @@ LLAMA3 = ChatFormat(
 FORMATS = {f.name: f for f in (CHATML, LLAMA3)}
 
 
-def build_prompt(fmt: ChatFormat, instruction: str, text: str) -> Prompt:
-    head = (
+def build_prompt(fmt: ChatFormat, instruction: str, text: str,
+                 example: tuple[str, str] | None = None) -> Prompt:
+    """System message, an optional worked example turn, then the instruction and text."""
+    lead = instruction.strip() + "\n\n"
+    head: tuple[Segment, ...] = (
         Segment(fmt.system_open, special=True),
         Segment(SYSTEM_TEXT, special=False),
         Segment(fmt.system_close + fmt.user_open, special=True),
-        Segment(instruction.strip() + "\n\n", special=False),
     )
+    if example is not None:
+        head += (
+            Segment(lead + example[0], special=False),
+            Segment(fmt.user_close + fmt.assistant_open, special=True),
+            Segment(example[1], special=False),
+            Segment(fmt.end_of_turn + _turn_gap(fmt) + fmt.user_open, special=True),
+        )
+    head += (Segment(lead, special=False),)
     tail = (Segment(fmt.user_close + fmt.assistant_open, special=True),)
     return Prompt(head=head, text=text, tail=tail)
+
+
+def _turn_gap(fmt: ChatFormat) -> str:
+    # ChatML puts a newline after <|im_end|>; its user_close carries it.
+    return fmt.user_close[len(fmt.end_of_turn):] if fmt.user_close.startswith(
+        fmt.end_of_turn) else ""
 
 
 # Sentinels for sandboxed rendering: private-use characters no template emits.
