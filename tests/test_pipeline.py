@@ -138,3 +138,16 @@ def test_transform_rejects_empty_input() -> None:
     with pytest.raises(EmptyInput):
         transform(REWRITE, "  \n", ScriptedEngine(), language="English",
                   cancel=threading.Event())
+
+
+def test_keys_held_at_paste_time_leave_the_result_on_the_clipboard() -> None:
+    app, clipboard, keys = setup("late keys")
+
+    def reply(text: str) -> str:
+        keys.modifiers_held = True  # the user grabbed Ctrl/Alt again while the model worked
+        return text.upper()
+
+    result = job(clipboard, keys, ScriptedEngine(reply=reply))
+    assert result.status is Status.COPIED and "Ctrl+V" in result.message
+    assert keys.sent == ["copy"] and app.text == "late keys"
+    assert clipboard.read_text() == "LATE KEYS"

@@ -194,6 +194,11 @@ def run_job(
             restore_guard.disarm()  # the result on the clipboard is what the user asked for
             return JobResult(Status.COPIED, f"{action.name}: result copied to the clipboard.",
                              outcome.flags, original)
+        if not keys.wait_modifiers_released(timing.modifier_release_s):
+            # Ctrl+V now would arrive as Ctrl+Alt+V: leave the result for the user.
+            restore_guard.disarm()
+            return JobResult(Status.COPIED, f"{action.name}: keys were held, so the result "
+                             "is on the clipboard: paste it with Ctrl+V.", outcome.flags, original)
         keys.send_paste()
         if clipboard.wait_read(timing.paste_read_s):
             time.sleep(timing.paste_settle_s)

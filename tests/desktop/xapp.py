@@ -189,10 +189,23 @@ def _main(argv: list[str]) -> None:
     # Our bindtags run before the Text class's: one sees every key, the other empties the
     # selection before Tk's own <<Paste>> inserts the clipboard. Two tags, because Tk runs
     # one binding per tag and <<Paste>> would shadow <KeyPress> for Ctrl+V.
+    secret_copy = {"on": False}
+
+    def copy(_ev: Any) -> str | None:
+        # Secret mode copies as a password manager does: the text plus the KDE hint
+        # target that says "never keep or show this".
+        if not secret_copy["on"] or not text.tag_ranges("sel"):
+            return None
+        root.clipboard_clear()
+        root.clipboard_append(text.get("sel.first", "sel.last"), type="UTF8_STRING")
+        root.clipboard_append("secret", type="x-kde-passwordManagerHint")
+        return "break"
+
     text.bindtags(("xapp_keys", "xapp_paste", *text.bindtags()))
     root.bind_class("xapp_keys", "<KeyPress>", record)
     root.bind_class("xapp_keys", "<KeyRelease>", record)
     root.bind_class("xapp_paste", "<<Paste>>", delete_selection)
+    root.bind_class("xapp_paste", "<<Copy>>", copy)
 
     def handle(line: str) -> dict[str, Any]:
         cmd, _, rest = line.partition(" ")
@@ -220,6 +233,8 @@ def _main(argv: list[str]) -> None:
             root.clipboard_clear()
             for target, value in json.loads(rest).items():
                 root.clipboard_append(value, type=target)
+        elif cmd == "secret_copy":
+            secret_copy["on"] = bool(json.loads(rest))
         elif cmd == "quit":
             root.after_idle(root.destroy)
         else:

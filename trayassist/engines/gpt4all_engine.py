@@ -20,10 +20,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import importlib
+import importlib.util
 import logging
 import os
 import queue
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -92,6 +95,33 @@ def _holdback(text: str, marker: str) -> int:
     return 0
 
 
+class _Loaded:
+    """The shape of gpt4all.GPT4All this engine uses: `.model` and `close()`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def close(self) -> None:
+        self.model.close()
+
+
+def _import_bindings() -> Any:
+    """gpt4all's ctypes bindings, without running gpt4all/__init__.py.
+
+    That __init__ imports gpt4all's model downloader and with it `requests`, whose
+    urllib3 opens a socket at import time to probe for IPv6. trayassist never downloads
+    through gpt4all, and `trayassist run` must create no socket at all.
+    """
+    if "gpt4all._pyllmodel" in sys.modules:
+        return sys.modules["gpt4all._pyllmodel"]
+    spec = importlib.util.find_spec("gpt4all")  # locates the package, does not run it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("no module named gpt4all")
+    if "gpt4all" not in sys.modules:
+        sys.modules["gpt4all"] = importlib.util.module_from_spec(spec)  # not executed
+    return importlib.import_module("gpt4all._pyllmodel")
+
+
 class Gpt4AllEngine:
     def __init__(self, model_path: Path, chat_format: ChatFormat, *, threads: int | None = None,
                  context_size: int = 4096, cache_dir: Path) -> None:
@@ -127,30 +157,33 @@ class Gpt4AllEngine:
             return
         name = self._model_path.name
         try:
-            from gpt4all import GPT4All, _pyllmodel
+            _pyllmodel = _import_bindings()
         except ImportError as exc:
             raise ModelLoadError(f"gpt4all is not installed: {exc}") from exc
         try:
             path = compatible_model(self._model_path, self._compat_dir)
         except (OSError, GgufError) as exc:
             raise ModelLoadError(f"cannot read {name}: {exc}") from exc
-        gpt, error = None, None
+        model, error = None, None
         with _captured_stderr() as lines:
             try:
-                # A file name inside model_path plus allow_download=False: gpt4all never
-                # fetches models3.json or a model. device="cpu": no GPU probing.
-                gpt = GPT4All(path.name, model_path=path.parent, allow_download=False,
-                              device="cpu", n_ctx=self._context_size, ngl=0, verbose=False)
+                # What GPT4All(device="cpu") does, minus its model lookup and downloader:
+                # Kompute without a device is its CPU path (macOS: the "cpu" backend).
+                backend = "cpu" if sys.platform == "darwin" else "kompute"
+                model = _pyllmodel.LLModel(str(path), self._context_size, 0, backend)
+                model.load_model()
             except Exception as exc:  # gpt4all raises bare Exception/RuntimeError
                 error = exc
         for line in lines:
             log.debug("gpt4all: %s", line)
-        if gpt is None or not _pyllmodel.llmodel.llmodel_isModelLoaded(gpt.model.model):
-            if gpt is not None:
-                gpt.close()
+        if model is None or model.model is None or not _pyllmodel.llmodel.llmodel_isModelLoaded(
+                model.model):
+            if model is not None:
+                model.close()
             raise ModelLoadError(f"gpt4all could not load {name}: {_load_error(lines, error)}")
         if self._threads:
-            gpt.model.set_thread_count(self._threads)
+            model.set_thread_count(self._threads)
+        gpt = _Loaded(model)
         self._gpt, self._lib, self.loaded_path = gpt, _pyllmodel, path
         self._ctx = _pyllmodel.LLModelPromptContext(n_batch=_N_BATCH, repeat_penalty=1.0,
                                                     repeat_last_n=64, context_erase=0.5)
