@@ -151,3 +151,22 @@ def test_keys_held_at_paste_time_leave_the_result_on_the_clipboard() -> None:
     assert result.status is Status.COPIED and "Ctrl+V" in result.message
     assert keys.sent == ["copy"] and app.text == "late keys"
     assert clipboard.read_text() == "LATE KEYS"
+
+
+def test_an_answer_to_the_worked_example_is_never_pasted() -> None:
+    proofread = BUILTIN_ACTIONS["proofread"]
+    assert proofread.example is not None
+    app, clipboard, keys = setup("my own words stay mine")
+    leaked = ScriptedEngine(reply=lambda t: proofread.example[1])  # type: ignore[index]
+    result = run_job(proofread, clipboard, keys, leaked, threading.Event(),
+                     language="English", timing=FAST)
+    assert result.status is Status.FAILED and "example" in result.message
+    assert app.text == "my own words stay mine" and clipboard.formats == OLD_CLIPBOARD
+
+
+def test_a_chat_reply_instead_of_an_edit_is_never_pasted() -> None:
+    app, clipboard, keys = setup("send me the slides")
+    chatty = ScriptedEngine(reply=lambda t: "I'm sorry for the confusion, but I cannot help.")
+    result = job(clipboard, keys, chatty)
+    assert result.status is Status.FAILED and "replied" in result.message
+    assert app.text == "send me the slides"

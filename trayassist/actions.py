@@ -84,13 +84,6 @@ BUILTIN_ACTIONS: dict[str, Action] = {
             output_ratio=0.7,
             keep_all_facts=False,
             builtin=True,
-            example=(
-                "Our team met to plan the launch. We agreed to fix the login bug first, to "
-                "test the new checkout flow with real users, and to hire one more tester "
-                "before the release.",
-                "The team will fix the login bug, test the checkout with users and hire a "
-                "tester before the launch.",
-            ),
         ),
         Action(
             name="translate",

@@ -53,6 +53,36 @@ def _unwrap_quotes(text: str, original: str) -> str:
     return text
 
 
+_CHAT_REPLY = re.compile(
+    r"^\s*(?:i'?m sorry|i apologi[sz]e|as an ai|as a (?:writing )?assistant|i'?d be happy to|"
+    r"i'?m (?:unable|not able)|i can(?:not|'t) (?:help|assist)|unfortunately,? i|"
+    r"sure,? i can help)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _ngrams(text: str, n: int) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i: i + n]) for i in range(len(words) - n + 1)}
+
+
+def off_task(result: str, original: str, example: tuple[str, str] | None) -> str | None:
+    """Why `result` is not an edit of `original`, or None.
+
+    Tiny models sometimes answer the worked example instead of the user's text, or
+    reply to the text as if it were a message to them. Neither may be pasted over the
+    user's words; the fact guard cannot see either, so they are caught here.
+    """
+    if example is not None:
+        borrowed = _ngrams(result, 5) & (_ngrams(example[1], 5) - _ngrams(original, 5))
+        if borrowed:
+            return "the model answered the built-in example instead of your text"
+    if _CHAT_REPLY.match(result) and not _CHAT_REPLY.match(original):
+        return "the model replied to the text instead of editing it"
+    return None
+
+
 def repeating_tail(text: str, *, repeats: int = 3, max_period: int = 160) -> int | None:
     """The period of a loop at the end of `text` (the same chunk `repeats` times in a
     row), or None. Greedy decoding on small models falls into such loops; the caller

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from trayassist.actions import Action
-from trayassist.cleanup import clean_output, cut_repetition, repeating_tail
+from trayassist.cleanup import clean_output, cut_repetition, off_task, repeating_tail
 from trayassist.engines.base import Cancelled, Engine, EngineError, GenOptions
 from trayassist.guard import Flag, check
 from trayassist.ports import Clipboard, ClipboardSnapshot, Keys
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 class EmptyInput(ValueError):
     pass
+
+
+class OffTask(EngineError):
+    """The model produced something other than an edit of the text; nothing is pasted."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,9 @@ def transform(
     result = clean_output(raw, text)
     if not result.strip():
         raise EngineError("the model returned nothing")
+    problem = off_task(result, text, action.example)
+    if problem is not None:
+        raise OffTask(problem)
     flags = tuple(check(text, result, must_keep_all=action.keep_all_facts))
     return Outcome(result, flags, input_tokens, pieces, engine_s, looped=period is not None)
 

@@ -1,0 +1,71 @@
+"""Benchmark, not a test (pytest does not collect bench_*.py by default):
+hotkey-to-paste time for a 30-word rewrite on the embedded model, under Xvfb.
+
+    .venv/bin/python -m pytest tests/desktop/bench_hotkey.py -s -q
+
+Reports the median of 10 and, as the baseline measured in the same run, the median of
+the same rewrite through the engine alone (in-process, warm), so the ratio shows what
+capture, paste, clipboard restore and the daemon add on top of the model.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import pytest
+from daemon_harness import DaemonProc
+from xapp import XAppClient, wait_for, xdotool
+
+from trayassist import models
+from trayassist.actions import BUILTIN_ACTIONS
+from trayassist.engines.llama_cpp_engine import LlamaCppEngine
+from trayassist.pipeline import transform
+from trayassist.prompting import build_prompt
+
+TEXT_30_WORDS = (
+    "our team have finished the first version of the report, but we still needs to check "
+    "the numbers for march and add a short summary before sending it to the managers."
+)
+RUNS = 10
+
+
+@pytest.mark.desktop
+@pytest.mark.engine
+def test_hotkey_to_paste_latency(xserver, tray_host, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    assert len(TEXT_30_WORDS.split()) == 30
+    daemon = DaemonProc(xserver.env).start()
+    try:
+        hotkey: list[float] = []
+        for i in range(RUNS):
+            target_window.set_text(TEXT_30_WORDS)
+            target_window.select_all()
+            started = time.perf_counter()
+            xdotool(xserver.env, "key", "ctrl+alt+shift+e")
+            wait_for(lambda: target_window.text() != TEXT_30_WORDS, timeout=60, step=0.002,
+                     what="the rewrite to be pasted")
+            hotkey.append(time.perf_counter() - started)
+            daemon.wait_jobs(i + 1)
+        status = daemon.status()
+    finally:
+        daemon.stop()
+    assert status["jobs"]["succeeded"] == RUNS
+
+    action = BUILTIN_ACTIONS["rewrite"]
+    model = models.resolve(models.EMBEDDED)
+    engine = LlamaCppEngine(model.path, model.chat_format)
+    engine.warm(build_prompt(model.chat_format, action.instruction_for("English"), "",
+                             action.example))
+    engine_only = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        transform(action, TEXT_30_WORDS, engine, language="English", cancel=threading.Event())
+        engine_only.append(time.perf_counter() - started)
+    engine.close()
+
+    h, e = statistics.median(hotkey), statistics.median(engine_only)
+    print(f"\nhotkey-to-paste, 30-word rewrite, median of {RUNS}: {h * 1000:.0f} ms "
+          f"(min {min(hotkey) * 1000:.0f}, max {max(hotkey) * 1000:.0f})")
+    print(f"engine alone (warm, in-process), median of {RUNS}: {e * 1000:.0f} ms")
+    print(f"ratio hotkey-to-paste / engine alone: {h / e:.2f}")
