@@ -128,6 +128,34 @@ def cmd_models_use(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_models_token(args: argparse.Namespace) -> int:
+    import getpass
+
+    from trayassist.desktop.secrets import (
+        HF_TOKEN,
+        SecretStoreUnavailable,
+        delete_secret,
+        set_secret,
+    )
+
+    try:
+        if args.token_command == "clear":
+            print("token removed" if delete_secret(HF_TOKEN) else "no token was stored")
+            return OK
+        # Read without echo, never from argv: argv is visible to every user in `ps`.
+        token = (getpass.getpass("Hugging Face token: ") if sys.stdin.isatty()
+                 else sys.stdin.readline()).strip()
+        if not token:
+            _err("empty token: nothing stored")
+            return EMPTY_INPUT
+        set_secret(HF_TOKEN, token)
+    except SecretStoreUnavailable as exc:
+        _err(str(exc))
+        return FAILED
+    print("token stored in the system keyring; `models pull` sends it to huggingface.co only")
+    return OK
+
+
 def cmd_config_path(args: argparse.Namespace) -> int:
     print(paths.config_file())
     return OK
@@ -228,6 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     use = msub.add_parser("use", help="make a model active (catalog name or .gguf path)")
     use.add_argument("spec", metavar="NAME|PATH")
     use.set_defaults(func=cmd_models_use)
+    token = msub.add_parser("token", help="store or clear a Hugging Face token (OS keyring) "
+                            "for gated models")
+    token.add_argument("token_command", choices=("set", "clear"))
+    token.set_defaults(func=cmd_models_token)
 
     conf = sub.add_parser("config", help="where the config lives; write a default one")
     csub = conf.add_subparsers(dest="config_command", metavar="SUBCOMMAND", required=True)

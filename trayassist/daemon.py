@@ -70,7 +70,9 @@ class Daemon:
         from trayassist.desktop import make_desktop
 
         self.cfg = cfg
-        self.desktop = make_desktop()
+        self.tray: Any = None  # set in run(); notifications may arrive before it exists
+        # notify-send where installed; otherwise messages go to the tray's tooltip.
+        self.desktop = make_desktop(notify_fallback=self._show_in_tooltip)
         self._last_message = ""
         self.worker = Worker(
             lambda: _load_engine(cfg),
@@ -78,7 +80,6 @@ class Daemon:
             on_result=self._on_result,
             on_state=self._on_state,
         )
-        self.tray: Any = None
         self.control = ControlServer(self._handle_control)
         self._stopping = threading.Event()
 
@@ -112,9 +113,12 @@ class Daemon:
         detail = f": {self.worker.error}" if state is State.ERROR else ""
         return f"trayassist ({state.value}{detail}) - {model}"
 
-    def on_hotkey(self, name: str) -> None:
-        """pynput's listener thread: enqueue and return at once."""
-        self.worker.submit(self.cfg.actions[name], from_hotkey=True)
+    def _hotkey_callback(self, name: str) -> Callable[[], None]:
+        def on_hotkey() -> None:
+            """The hotkey listener's thread: enqueue and return at once."""
+            self.worker.submit(self.cfg.actions[name], from_hotkey=True)
+
+        return on_hotkey
 
     def status(self) -> dict[str, Any]:
         engine = self.worker.engine
@@ -208,13 +212,9 @@ class Daemon:
     def run(self) -> int:
         from trayassist.desktop.tray import Tray
 
-        bindings = {
-            a.hotkey: (lambda n=a.name: self.on_hotkey(n))
-            for a in self.cfg.actions.values() if a.hotkey
-        }
+        bindings = {a.hotkey: self._hotkey_callback(a.name)
+                    for a in self.cfg.actions.values() if a.hotkey}
         self.tray = Tray("trayassist", self._menu())
-        if not self.tray.has_notifications:
-            self.desktop.notifier.fallback = self._show_in_tooltip
 
         def setup() -> None:
             self.control.start()

@@ -97,8 +97,8 @@ def _keyring() -> Check:
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if "fail" in name or "null" in name.lower():
         return Check("keyring", False, f"no usable backend ({name})",
-                     "install gnome-keyring or KWallet (only needed for gated model "
-                     "downloads)", required=False)
+                     "install gnome-keyring or KWallet (only for `models token set`; "
+                     "HF_TOKEN works without it)", required=False)
     return Check("keyring", True, name)
 
 

@@ -7,8 +7,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trayassist import paths
 from trayassist.prompting import CHATML, FORMATS, ChatFormat, TemplateError, format_from_template
@@ -228,7 +230,28 @@ def pull(name: str, *, progress: bool = True) -> Path:
     dest = paths.models_dir() / entry.file
     dest.parent.mkdir(parents=True, exist_ok=True)
     return download_verified(entry.url, dest, sha256=entry.sha256, size=entry.size,
-                             progress=progress)
+                             progress=progress, opener=authorizing_opener(hf_token()))
+
+
+def hf_token() -> str | None:
+    """HF_TOKEN from the environment, else the one `models token set` put in the keyring."""
+    from trayassist.desktop.secrets import HF_TOKEN, get_secret
+
+    return os.environ.get("HF_TOKEN") or get_secret(HF_TOKEN)
+
+
+def authorizing_opener(token: str | None) -> Callable[..., Any]:
+    """urlopen that adds the token for huggingface.co only, and never on a redirect:
+    the CDN a download redirects to must not see it."""
+    import urllib.parse
+    import urllib.request
+
+    def opener(request: urllib.request.Request, timeout: float) -> Any:
+        if token and urllib.parse.urlsplit(request.full_url).hostname == "huggingface.co":
+            request.add_unredirected_header("Authorization", f"Bearer {token}")
+        return urllib.request.urlopen(request, timeout=timeout)
+
+    return opener
 
 
 _MODEL_LINE = re.compile(r"^\s*model\s*=.*$", re.MULTILINE)
