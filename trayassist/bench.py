@@ -61,10 +61,11 @@ class Plan:
     repeat: int
     gen_tokens: int  # fixed length of the raw/engine generation samples
     idle_s: float
+    quick: bool = False  # smoke run: skips the optional comparisons
 
 
 FULL = Plan(repeat=5, gen_tokens=128, idle_s=30.0)
-QUICK = Plan(repeat=1, gen_tokens=32, idle_s=2.0)
+QUICK = Plan(repeat=1, gen_tokens=32, idle_s=2.0, quick=True)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config()
     plan = QUICK if args.quick else FULL
     if args.repeat:
-        plan = Plan(max(1, args.repeat), plan.gen_tokens, plan.idle_s)
+        plan = Plan(max(1, args.repeat), plan.gen_tokens, plan.idle_s, plan.quick)
     try:
         model = models.resolve(args.model or cfg.model)
     except models.ModelError as exc:
@@ -369,12 +370,29 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
     started, load_before = time.monotonic(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="trayassist-bench-") as tmp:
         daemon = IdleDaemon(model_name, threads, Path(tmp))
-        try:
+        stop = threading.Event()
+        watcher: threading.Thread | None = None
+        idle_until = 0.0
+
+        def start_idle_window() -> None:
+            nonlocal watcher, idle_until
             daemon.wait_ready()
-            stop = threading.Event()
             watcher = daemon.watch(plan.idle_s, 5 if plan.idle_s >= 10 else 1, stop)
             idle_until = time.monotonic() + plan.idle_s
 
+        try:
+            if not plan.quick:  # its start-up would disturb the timings; quick overlaps it
+                start_idle_window()
+
+            phases: dict[str, float] = {}
+            mark = time.monotonic()
+
+            def phase(name: str) -> None:
+                nonlocal mark
+                phases[name] = round(time.monotonic() - mark, 1)
+                mark = time.monotonic()
+
+            phase("daemon_start")
             engine = LlamaCppEngine(path, fmt, threads=threads)
             engine.load()
             threads = engine.info.threads
@@ -386,6 +404,7 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
                 samples["raw_tok_s"].append(raw.rate(tokens, plan.gen_tokens))
                 samples["engine_tok_s"].append(engine_rate(engine, p_rewrite, plan.gen_tokens))
             raw.close()
+            phase("tok_s")
 
             p_cold, p_warm = (_prompt(fmt, proofread, t, language) for t in (TEXT_A, TEXT_B))
             p_other = _prompt(fmt, actions["summarize"], TEXT_C, language)
@@ -398,12 +417,14 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
                                               threading.Event()):
                     pass
                 samples["ttft_warm_ms"].append(ttft_ms(engine, p_warm))
+            phase("ttft")
 
             for _ in range(plan.repeat):
                 samples["pipeline_overhead_ms"].append(
                     pipeline_overhead_ms(engine, proofread, language))
+            phase("pipeline")
 
-            if not plan.idle_s < 10:  # the quick run skips the optional comparison
+            if not plan.quick:
                 for name, action, text in (("proofread", proofread, TEXT_C),
                                            ("rewrite", rewrite, TEXT_A)):
                     prompt = _prompt(fmt, action, text, language)
@@ -412,15 +433,21 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
                         off, on = lookup_gain(engine, prompt, budget)
                         extra[f"lookup_{name}_off_tok_s"].append(off)
                         extra[f"lookup_{name}_on_tok_s"].append(on)
+            phase("lookup")
             samples["gpt4all_tok_s"] = _gpt4all_rates(path, fmt, threads, p_rewrite,
                                                       plan, notes, engine.count_text_tokens)
             engine.close()
+            phase("gpt4all")
+            if watcher is None:
+                start_idle_window()
             time.sleep(max(0.0, idle_until - time.monotonic()))
+            assert watcher is not None
             watcher.join()
-            stop.set()
             samples["idle_cpu_pct"] = daemon.samples
             samples["rss_mb"] = [daemon.rss_mb()]
+            phase("idle_rest")
         finally:
+            stop.set()
             daemon.stop()
     samples["model_mb"] = [path.stat().st_size / 2**20]
     return _summary(samples, extra, notes, {
@@ -428,7 +455,7 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
         "repeat": plan.repeat, "gen_tokens": plan.gen_tokens, "idle_window_s": plan.idle_s,
         "cpus": os.cpu_count(), "load_avg_before": round(load_before, 2),
         "load_avg_after": round(os.getloadavg()[0], 2),
-        "seconds": round(time.monotonic() - started, 1),
+        "seconds": round(time.monotonic() - started, 1), "phases_s": phases,
     })
 
 
