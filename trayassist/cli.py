@@ -281,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(for Wayland and desktop shortcuts)")
     trigger.add_argument("action")
     trigger.set_defaults(func=cmd_trigger)
+
+    from trayassist import bench
+
+    bench.add_parser(sub)
     return parser
 
 
