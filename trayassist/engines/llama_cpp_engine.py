@@ -56,17 +56,28 @@ _NGRAM = 2
 Interrupt = Callable[[], None]
 
 
-def default_threads() -> int:
-    """One thread per physical core minus one, at least 1 and at most 8.
+def _physical_cores() -> int:
+    try:
+        available = len(os.sched_getaffinity(0))  # honours taskset and cgroup cpusets
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 2
+    return available // 2 if available > 4 else available  # assume SMT on bigger machines
 
-    Measured on a 2-core VM (docs/BENCHMARKS.md): a second thread buys little on a tiny
-    model and, because ggml's threads wait for each other at every layer, costs several
-    times the speed as soon as anything else (the editor, a browser) wants a core. Beyond
-    ~8 threads decode is memory-bound and gets slower.
+
+def default_threads() -> tuple[int, int]:
+    """(decode threads, prompt threads) when the config leaves `threads` unset.
+
+    Measured on a 2-core VM (docs/BENCHMARKS.md). Prompt processing is large matrix work
+    with few synchronisation points: a second thread nearly doubles it (~140 -> ~270
+    tok/s), even on a busy machine it does no harm. Decoding one token is ~200 small
+    operations, each ending in a barrier where ggml's OpenMP threads spin-wait: with every
+    core in use, any other busy process (editor, browser, a test run) preempts one of them
+    and the rest spin, and 2 threads fell from ~85 to 6-13 tok/s where 1 thread kept ~45.
+    So decode leaves one core free, prompt processing uses them all, both at most 8
+    (beyond that decode is memory-bound).
     """
-    logical = os.cpu_count() or 2
-    physical = logical // 2 if logical > 4 else logical  # assume SMT on bigger machines
-    return max(1, min(8, physical - 1))
+    cores = _physical_cores()
+    return max(1, min(8, cores - 1)), max(1, min(8, cores))
 
 
 @dataclass
@@ -98,14 +109,14 @@ def _lib() -> Any:
     return llama_cpp
 
 
-def context_params(L: Any, context_size: int, threads: int) -> Any:
+def context_params(L: Any, context_size: int, threads: int, batch_threads: int) -> Any:
     """The engine's llama_context_params (the bench's raw loop uses the same)."""
     params = L.llama_context_default_params()
     params.n_ctx = context_size + _HEAD_CELLS
     params.n_batch = params.n_ubatch = _N_BATCH
     params.n_seq_max = 1 + _HEAD_SLOTS
     params.kv_unified = True  # heads share cells with sequence 0; each seq sees all of n_ctx
-    params.n_threads = params.n_threads_batch = threads
+    params.n_threads, params.n_threads_batch = threads, batch_threads
     params.no_perf = True
     return params
 
@@ -124,7 +135,9 @@ class LlamaCppEngine:
     ) -> None:
         self._path = Path(model_path)
         self._format = chat_format
-        self._threads = threads or default_threads()
+        # An explicit count applies to both phases; unset, each phase gets its own.
+        self._threads, self._batch_threads = (threads, threads) if threads else \
+            default_threads()
         self._n_ctx = context_size
         self.lookup = lookup  # prompt-lookup draft length; 0: off
         self._L: Any = None
@@ -152,6 +165,11 @@ class LlamaCppEngine:
     def chat_format(self) -> ChatFormat:
         return self._format
 
+    @property
+    def batch_threads(self) -> int:
+        """Threads for prompt processing (info.threads is the decode count)."""
+        return self._batch_threads
+
     # -- lifecycle -------------------------------------------------------------------
 
     def load(self) -> None:
@@ -171,7 +189,8 @@ class LlamaCppEngine:
         if not model:
             raise ModelLoadError(f"could not load model {self._path.name}: "
                                  "not a GGUF this llama.cpp can read")
-        ctx = L.llama_init_from_model(model, context_params(L, self._n_ctx, self._threads))
+        ctx = L.llama_init_from_model(model, context_params(L, self._n_ctx, self._threads,
+                                                                self._batch_threads))
         if not ctx:
             L.llama_model_free(model)
             raise ModelLoadError(f"could not create a context for {self._path.name} "
@@ -189,8 +208,8 @@ class LlamaCppEngine:
         self._greedy = L.llama_sampler_init_greedy()
         self._eog = self._end_of_generation_ids()
         self._cur, self._heads = [], OrderedDict()
-        log.info("model loaded: %s in %.2fs, %d threads", self._path.name,
-                 time.perf_counter() - started, self._threads)
+        log.info("model loaded: %s in %.2fs, threads: %d decode, %d prompt", self._path.name,
+                 time.perf_counter() - started, self._threads, self._batch_threads)
 
     def close(self) -> None:
         if self._ctx is None:
