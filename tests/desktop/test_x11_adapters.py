@@ -1,13 +1,16 @@
-"""The X11 adapters against a real X server (Xvfb), real X clients (xclip, xdotool) and a
-real Tk window. Every wait polls with a deadline; "exactly once" is checked after a
-sentinel event that the listener can only see after everything sent before it."""
+"""The X11 clipboard and keys against a real X server (Xvfb), real X clients (xclip, xdotool)
+and a real Tk window; hotkeys are in test_x11_hotkeys.py. Every wait polls with a deadline."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,11 +27,11 @@ except ImportError:
     import xapp  # type: ignore[no-redef]
 
 from trayassist.desktop import DesktopUnavailable, make_desktop
-from trayassist.desktop.hotkeys import PynputHotkeys
+from trayassist.desktop.hotkeys import X11Hotkeys
 from trayassist.desktop.notify import CommandNotifier
 from trayassist.desktop.x11_clipboard import X11Clipboard
 from trayassist.desktop.x11_keys import X11Keys
-from trayassist.desktop.x11_selection import pump
+from trayassist.desktop.x11_selection import KEEPER_MODULE, pump
 from trayassist.ports import ClipboardSnapshot
 
 pytestmark = pytest.mark.desktop
@@ -139,6 +142,76 @@ def test_hand_off_gives_our_content_to_a_clipboard_manager(xserver, clipboard):
         stop.set()
         manager.join(5.0)
     assert saved == {"UTF8_STRING": b"kept", "text/html": b"<i>k</i>"}
+    _no_keepers(xserver.display)  # the manager keeps it: no process of ours needed
+
+
+def _keepers(display: str) -> list[int]:
+    """Live clipboard keeper processes serving `display` (other sessions may run their own)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:  # it exited while we looked
+            continue
+        # A zombie has exited; init reaps it whenever it gets to it.
+        if KEEPER_MODULE.encode() in argv and display.encode() in argv and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _no_keepers(display: str) -> None:
+    # One left by an earlier test (a daemon's exit) ends once it loses the clipboard.
+    wait_for(lambda: not _keepers(display), timeout=5.0, what="no clipboard keeper")
+
+
+# Run as a separate process that exits right after hand_off, as the daemon does at exit.
+# The content comes in on stdin; the process prints what hand_off returned.
+HAND_OFF_SCRIPT = """
+import pickle, sys
+from trayassist.desktop.x11_clipboard import X11Clipboard
+from trayassist.ports import ClipboardSnapshot
+clipboard = X11Clipboard(sys.argv[1])
+clipboard.restore(ClipboardSnapshot(pickle.loads(sys.stdin.buffer.read())))
+print(clipboard.hand_off())
+"""
+
+
+def test_without_a_manager_the_clipboard_outlives_us_until_someone_copies(xserver):
+    env = xserver.env
+    formats = {
+        "UTF8_STRING": "kept ✓ after exit".encode(),
+        "text/html": b"<b>kept</b>",
+        "image/png": bytes(range(256)) * 4096,  # 1 MiB: the keeper serves it with INCR
+    }
+    xclip_set(env, "before")
+    _no_keepers(xserver.display)
+    # capture_output: the call only returns once nothing holds our pipes, so this also
+    # checks that the keeper does not keep the exiting process's output open.
+    done = subprocess.run([sys.executable, "-c", HAND_OFF_SCRIPT, xserver.display], env=env,
+                          input=pickle.dumps(formats), capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.strip() == b"True"
+    assert set(formats) <= set(xapp.xclip_targets(env))
+    assert {t: xclip_get(env, t) for t in formats} == formats
+    assert len(_keepers(xserver.display)) == 1
+    xclip_set(env, "copied later")
+    wait_for(lambda: not _keepers(xserver.display), timeout=5.0,
+             what="the keeper to exit once another program owns the clipboard")
+    assert xclip_get(env) == b"copied later"
+
+
+def test_hand_off_keeps_nothing_once_another_app_owns_the_clipboard(xserver, clipboard):
+    clipboard.write_text("ours")
+    xclip_set(xserver.env, "theirs")
+    _no_keepers(xserver.display)
+    assert not clipboard.hand_off(0.5)  # the user's newer copy is not ours to keep
+    assert not _keepers(xserver.display)
+    assert xclip_get(xserver.env) == b"theirs"
 
 
 def _clipboard_manager(xserver, saved: dict, ready: threading.Event,
@@ -220,80 +293,6 @@ def test_wait_modifiers_released_while_held_and_after(xserver, keys, key):
     assert keys.wait_modifiers_released(1.0)
 
 
-# ---- hotkeys -----------------------------------------------------------------------------
-
-class Counter:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self) -> None:
-        self.calls += 1
-
-
-@pytest.fixture
-def hotkeys(xserver) -> Iterator[Callable[..., tuple[Counter, Counter]]]:
-    """Start listening for Ctrl+Alt+Shift+E plus a sentinel chord, Ctrl+Alt+Shift+S."""
-    source = PynputHotkeys()
-
-    def start(**extra: Callable[[], None]) -> tuple[Counter, Counter]:
-        hit, sentinel = Counter(), Counter()
-        source.start({"<ctrl>+<alt>+<shift>+e": hit, "<ctrl>+<alt>+<shift>+s": sentinel,
-                      **extra})
-        return hit, sentinel
-
-    yield start
-    source.stop()
-    xdotool(xserver.env, "keyup", "ctrl", "alt", "shift", "e", "s")  # never leave keys down
-
-
-def _after_sentinel(env: dict[str, str], sentinel: Counter) -> None:
-    xdotool(env, "key", "ctrl+alt+shift+s")
-    wait_for(lambda: sentinel.calls == 1, timeout=3.0, what="the sentinel hotkey")
-
-
-def test_hotkey_fires_exactly_once(xserver, hotkeys):
-    hit, sentinel = hotkeys()
-    xdotool(xserver.env, "key", "ctrl+alt+shift+e")
-    _after_sentinel(xserver.env, sentinel)
-    assert hit.calls == 1
-
-
-def test_held_hotkey_with_auto_repeat_fires_once(xserver, hotkeys):
-    hit, sentinel = hotkeys()
-    xdotool(xserver.env, "keydown", "ctrl+alt+shift+e")
-    for _ in range(5):  # repeated presses without release, as key auto-repeat sends them
-        xdotool(xserver.env, "keydown", "e")
-    xdotool(xserver.env, "keyup", "ctrl+alt+shift+e")
-    _after_sentinel(xserver.env, sentinel)
-    assert hit.calls == 1
-
-
-def test_hotkey_with_shift_pressed_before_alt_and_alt_released_first(xserver, hotkeys):
-    hit, sentinel = hotkeys(**{"<ctrl>+<shift>+e": Counter()})
-    env = xserver.env
-    # With Shift down, X reports the Alt key as Meta_L; pynput alone misses this press
-    # and, on release, would leave Alt stuck so Ctrl+Shift+E would fire our hotkey.
-    for key in ("shift", "alt", "ctrl"):
-        xdotool(env, "keydown", key)
-    xdotool(env, "key", "e")
-    for key in ("alt", "ctrl", "shift"):
-        xdotool(env, "keyup", key)
-    xdotool(env, "key", "ctrl+shift+e")
-    _after_sentinel(env, sentinel)
-    assert hit.calls == 1
-
-
-def test_raising_callback_does_not_stop_the_listener(xserver, hotkeys):
-    def boom() -> None:
-        raise RuntimeError("callback bug")
-
-    hit, sentinel = hotkeys(**{"<ctrl>+<alt>+<shift>+b": boom})
-    xdotool(xserver.env, "key", "ctrl+alt+shift+b")
-    xdotool(xserver.env, "key", "ctrl+alt+shift+e")
-    _after_sentinel(xserver.env, sentinel)
-    assert hit.calls == 1
-
-
 # ---- notifier, backend choice, tray host ------------------------------------------------
 
 def test_notifier_never_blocks_and_falls_back(tmp_path: Path):
@@ -319,6 +318,7 @@ def test_make_desktop_on_x11(xserver, monkeypatch):
     monkeypatch.delenv("TRAYASSIST_DESKTOP", raising=False)
     desktop = make_desktop()
     assert desktop.backend == "x11"
+    assert isinstance(desktop.hotkeys, X11Hotkeys)  # grabs: the focused app never sees them
     desktop.clipboard.write_text("via make_desktop")
     assert xclip_get(xserver.env) == b"via make_desktop"
     desktop.clipboard.close()  # type: ignore[attr-defined]

@@ -4,9 +4,12 @@
 environment variable, then the configured name, then the platform default.
 
 - `x11` (Linux/BSD default): full CLIPBOARD snapshots (every target), XTest keys,
-  pynput hotkeys, notify-send.
+  notify-send.
 - `basic` (Windows/macOS default): pyperclip + pynput. Its snapshot is TEXT ONLY: images,
   rich text and files on the clipboard are lost when a job restores it. Untested in CI.
+
+Hotkeys follow the platform, not the backend: X11 key grabs (the focused app never sees
+the chord) on Linux/BSD, pynput on Windows and macOS.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trayassist.desktop.hotkeys import PynputHotkeys
+from trayassist.desktop.hotkeys import HotkeyTaken, PynputHotkeys, X11Hotkeys
 from trayassist.desktop.notify import CommandNotifier
 from trayassist.ports import Clipboard, ClipboardSnapshot, HotkeySource, Keys, Notifier
 
@@ -55,7 +58,8 @@ def make_desktop(configured: str | None = None,
         clipboard, keys = _x11()
     else:
         clipboard, keys = _BasicClipboard(), _BasicKeys()
-    return Desktop(clipboard, keys, notifier, PynputHotkeys(), name)
+    hotkeys: HotkeySource = PynputHotkeys() if _platform_default() == "basic" else X11Hotkeys()
+    return Desktop(clipboard, keys, notifier, hotkeys, name)
 
 
 def _platform_default() -> str:
@@ -176,4 +180,4 @@ class _BasicKeys:
             self._ctl.tap("v")
 
 
-__all__ = ["BACKENDS", "Desktop", "DesktopUnavailable", "make_desktop"]
+__all__ = ["BACKENDS", "Desktop", "DesktopUnavailable", "HotkeyTaken", "make_desktop"]

@@ -23,6 +23,7 @@ from trayassist.desktop.x11_selection import (
     Item,
     SelectionServer,
     as_bytes,
+    keep_after_exit,
     pump,
 )
 from trayassist.ports import ClipboardSnapshot
@@ -222,8 +223,17 @@ class X11Clipboard:
         return self._server.changes
 
     def hand_off(self, timeout: float = HAND_OFF_TIMEOUT) -> bool:
-        """At exit: let a clipboard manager keep what we serve (else it dies with us)."""
-        return self._server.hand_off(timeout)
+        """At exit: keep what we serve on the clipboard after we are gone (else it dies
+        with us). A clipboard manager takes it if one runs; otherwise a small process of
+        ours serves it until another app copies. False when we own nothing (then there is
+        nothing of ours to keep) or neither way worked. Main thread; blocks a few seconds
+        at most."""
+        items = self._server.owned_items()
+        if not items:
+            return False
+        if self._server.hand_off(timeout):
+            return True
+        return keep_after_exit(items, self._display)
 
     def close(self) -> None:
         """Stop serving (our content disappears, as on any X11 app exit)."""

@@ -5,6 +5,11 @@ X11 has no clipboard storage: the owner's process answers every paste. To restor
 SelectionRequest events from `SelectionServer`, an OS-facing thread that only answers
 requests and takes/drops ownership on command; it never runs user code.
 
+A selection dies with its owner. When trayassist exits owning CLIPBOARD and no clipboard
+manager takes the content, `keep_after_exit` starts `python -m trayassist.desktop.x11_selection
+--serve`: a detached process that serves the same targets until another program takes
+CLIPBOARD, then exits (as `xclip -i` does). The content reaches it through a pipe only.
+
 python-xlib Display objects are not thread-safe: the server thread has its own connection,
 and each reading thread has its own (see x11_clipboard.Reader). Nothing here logs content,
 only target names and sizes.
@@ -13,15 +18,20 @@ only target names and sizes.
 from __future__ import annotations
 
 import array
+import contextlib
+import json
 import logging
 import os
 import queue
 import select
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from Xlib import X, Xatom
 from Xlib.display import Display
@@ -35,6 +45,12 @@ COMMAND_TIMEOUT = 1.0  # the server thread takes ownership: a timestamp round tr
 CHUNK = 64 * 1024  # INCR threshold and chunk size: far below the 256 KiB core request limit
 INCR_IDLE = 5.0  # drop an outgoing INCR transfer whose requestor stopped reading
 MAX_BYTES = 64 * 1024 * 1024  # one target; bigger payloads (huge images) are not worth a stall
+# The keeper process confirms it owns the clipboard after a Python start and a few round trips
+# (~0.2 s); the bound covers a loaded machine and is how long an exit may wait at worst.
+KEEPER_TIMEOUT = 2.0
+KEEPER_MODULE = "trayassist.desktop.x11_selection"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -141,19 +157,27 @@ class SelectionServer(threading.Thread):
         self.error: BaseException | None = None
         self.changes = 0  # owner changes seen through XFixes (0 forever without XFixes)
         self._items: dict[str, Item] | None = None  # what we serve; None: we do not own
+        self._exit_when_disowned = False  # the keeper process: stop once another app owns it
         self._since = X.CurrentTime  # server time at which we took ownership
         self._transfers: dict[tuple[int, int], _Transfer] = {}
         self._read = threading.Condition()
         self._readers: set[int] = set()  # clients that read content since we took ownership
 
     # -- called from other threads --------------------------------------------------------
-    def own(self, items: dict[str, Item] | None) -> bool:
-        """Own the selection serving `items`; None sets no owner at all (empty)."""
-        return self._call(lambda: self._take(items), COMMAND_TIMEOUT)
+    def own(self, items: dict[str, Item] | None, exit_when_disowned: bool = False) -> bool:
+        """Own the selection serving `items`; None sets no owner at all (empty).
+
+        `exit_when_disowned`: the thread ends once another client takes the selection and
+        the transfers in flight are done (the keeper process)."""
+        return self._call(lambda: self._take(items, exit_when_disowned), COMMAND_TIMEOUT, False)
+
+    def owned_items(self) -> dict[str, Item] | None:
+        """What we serve, if the X server confirms we own the selection now; else None."""
+        return self._call(self._owned_items, COMMAND_TIMEOUT, None)
 
     def hand_off(self, timeout: float) -> bool:
         """Ask a clipboard manager to keep our content after we exit (ICCCM SAVE_TARGETS)."""
-        return self._call(lambda: self._save(timeout), timeout + COMMAND_TIMEOUT)
+        return self._call(lambda: self._save(timeout), timeout + COMMAND_TIMEOUT, False)
 
     def wait_read(self, client: int | None, timeout: float) -> bool:
         """Until `client` (None: anyone) has read content since we last took ownership."""
@@ -166,8 +190,8 @@ class SelectionServer(threading.Thread):
         self._commands.put(None)
         os.write(self._wake_w, b"!")
 
-    def _call(self, fn: Callable[[], bool], timeout: float) -> bool:
-        done, result = threading.Event(), [False]
+    def _call(self, fn: Callable[[], T], timeout: float, default: T) -> T:
+        done, result = threading.Event(), [default]
         self._commands.put((fn, done, result))
         os.write(self._wake_w, b"!")
         if not done.wait(timeout):
@@ -201,6 +225,8 @@ class SelectionServer(threading.Thread):
         d = self.c.d
         while d.pending_events():
             self._handle_safely(d.next_event())
+        if self._exit_when_disowned and self._items is None and not self._transfers:
+            return False
         # Wake up once a second only while INCR transfers may need expiring.
         ready, _, _ = select.select([d, self._wake_r], [], [], 1.0 if self._transfers else None)
         if self._wake_r in ready:
@@ -239,7 +265,7 @@ class SelectionServer(threading.Thread):
                   and e.window.id == self.c.win.id, time.monotonic() + 0.5, self._handle_safely)
         return ev.time if ev is not None else X.CurrentTime
 
-    def _take(self, items: dict[str, Item] | None) -> bool:
+    def _take(self, items: dict[str, Item] | None, exit_when_disowned: bool = False) -> bool:
         stamp = self._timestamp()
         window = self.c.win if items is not None else X.NONE
         request.SetSelectionOwner(display=self.c.d.display, window=window,
@@ -247,9 +273,15 @@ class SelectionServer(threading.Thread):
         ok = self.c.owner() == (self.c.win.id if items is not None else X.NONE)
         self._items = items if ok else None
         self._since = stamp
+        self._exit_when_disowned = ok and exit_when_disowned
         with self._read:
             self._readers.clear()
         return ok
+
+    def _owned_items(self) -> dict[str, Item] | None:
+        # Ask the server: a SelectionClear telling us someone else copied may not be read yet.
+        return self._items if self._items is not None and self.c.owner() == self.c.win.id \
+            else None
 
     def _save(self, timeout: float) -> bool:
         manager = self.c.atom("CLIPBOARD_MANAGER")
@@ -342,3 +374,93 @@ class SelectionServer(threading.Thread):
         if not any(k[0] == key[0] for k in self._transfers):
             tr.requestor.change_attributes(event_mask=0)  # our interest only, not theirs
         self.c.d.flush()
+
+
+# ---- the keeper process: the clipboard outlives trayassist -------------------------------
+
+_keepers: list[subprocess.Popen[bytes]] = []  # started by us; never waited for: they outlive us
+
+
+def keep_after_exit(items: dict[str, Item], display: str | None,
+                    timeout: float = KEEPER_TIMEOUT) -> bool:
+    """Start a detached process serving `items` on CLIPBOARD; True once it owns it.
+
+    Called at exit by the owner of the clipboard. The content goes through a pipe, never a
+    file or the command line (other users can read /proc/*/cmdline).
+    """
+    header = json.dumps([[name, it.type, it.format, len(it.data)] for name, it in items.items()])
+    payload = b"".join([header.encode() + b"\n", *(it.data for it in items.values())])
+    env = dict(os.environ)
+    if display:
+        env["DISPLAY"] = display
+    # Import this very trayassist in the child, also when run from a source tree.
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    args = [sys.executable, "-m", KEEPER_MODULE, "--serve", "--display", env.get("DISPLAY", "")]
+    try:
+        # A session of its own: the terminal's hang-up or Ctrl+C to our group must not end
+        # it. stderr to /dev/null: an inherited pipe would keep whoever reads our output
+        # (a service manager, a test) waiting for EOF until the keeper exits.
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, cwd="/", env=env,
+                                start_new_session=True)
+    except OSError as exc:
+        log.warning("cannot start the clipboard keeper: %s", exc)
+        return False
+    assert proc.stdin is not None and proc.stdout is not None
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, payload), daemon=True)
+    feeder.start()  # the pipe holds 64 KiB: write while we wait for the answer
+    ready = select.select([proc.stdout], [], [], timeout)[0]
+    ok = bool(ready) and os.read(proc.stdout.fileno(), 1) == b"1"
+    proc.stdout.close()
+    if not ok:
+        log.warning("the clipboard keeper did not take the clipboard in %.1f s; "
+                    "it empties when trayassist exits", timeout)
+        proc.kill()
+        proc.wait()
+        return False
+    _keepers.append(proc)  # a reference: no "still running" warning when Popen is freed
+    return True
+
+
+def _feed(pipe: Any, payload: bytes) -> None:
+    # A keeper that died gives BrokenPipeError here; keep_after_exit reports the failure.
+    with contextlib.suppress(OSError):
+        pipe.write(payload)
+    with contextlib.suppress(OSError):
+        pipe.close()
+
+
+def _serve(display: str | None) -> int:
+    """The keeper: read the items from stdin, own CLIPBOARD, confirm on stdout, serve."""
+    raw = sys.stdin.buffer.read()
+    header, _, body = raw.partition(b"\n")
+    items: dict[str, Item] = {}
+    offset = 0
+    for name, ptype, fmt, size in json.loads(header):
+        items[name] = Item(ptype, fmt, body[offset:offset + size])
+        offset += size
+    del raw, body
+    server = SelectionServer(display or None)
+    server.start()
+    if not server.ready.wait(5.0) or server.error is not None:
+        return 1
+    if not server.own(items, exit_when_disowned=True):
+        return 1
+    del items  # the server's copy is the only one
+    os.write(1, b"1")
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)  # closes our end of the parent's pipe: it stops waiting
+    os.close(null)
+    server.join()  # ends when another client owns CLIPBOARD or the X server goes away
+    return 0
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Serve CLIPBOARD content read from stdin until "
+                                 "another program takes the clipboard (trayassist internal).")
+    ap.add_argument("--serve", action="store_true", required=True)
+    ap.add_argument("--display", default=None)
+    sys.exit(_serve(ap.parse_args().display))
