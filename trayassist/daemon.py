@@ -216,12 +216,22 @@ class Daemon:
                     for a in self.cfg.actions.values() if a.hotkey}
         self.tray = Tray("trayassist", self._menu())
 
+        names = {a.hotkey: a.name for a in self.cfg.actions.values() if a.hotkey}
+
         def setup() -> None:
+            from trayassist.desktop import HotkeyTaken
+
             self.control.start()
             self.worker.start()
-            self.desktop.hotkeys.start(bindings)
+            try:
+                self.desktop.hotkeys.start(bindings, names)
+            except HotkeyTaken as exc:
+                # Keep running: the menu and `trayassist trigger` still work.
+                log.error("%s", exc)
+                self._notify(str(exc))
+            else:
+                log.info("ready for hotkeys: %s", ", ".join(bindings))
             self._on_state(self.worker.state)
-            log.info("ready for hotkeys: %s", ", ".join(bindings))
 
         previous = {sig: signal.signal(sig, lambda *_: self.shutdown())
                     for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -7,7 +7,7 @@ to these protocols; `trayassist.desktop` implements them on a real desktop and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -55,7 +55,8 @@ class Clipboard(Protocol):
 
 class Keys(Protocol):
     def wait_modifiers_released(self, timeout: float) -> bool:
-        """Block until no modifier key is physically held; False on timeout. Worker thread."""
+        """Block until the user holds no key (the hotkey's modifiers above all), so
+        injected keys arrive as a clean chord; False on timeout. Worker thread."""
 
     def send_copy(self) -> None:
         """Inject the platform's copy shortcut into the focused window. Worker thread."""
@@ -70,9 +71,11 @@ class Notifier(Protocol):
 
 
 class HotkeySource(Protocol):
-    def start(self, bindings: dict[str, Callable[[], None]]) -> None:
+    def start(self, bindings: dict[str, Callable[[], None]],
+              names: Mapping[str, str] | None = None) -> None:
         """Listen for hotkeys (pynput syntax -> callback). Callbacks run on the listener
-        thread and must only enqueue. Called once from the daemon's setup."""
+        thread and must only enqueue. `names` (hotkey -> action) words errors. Called once
+        from the daemon's setup; raises HotkeyTaken if another program holds one."""
 
     def stop(self) -> None:
         """Stop listening. Any thread."""

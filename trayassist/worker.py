@@ -186,6 +186,9 @@ class Worker:
         self._finish(job, result)
 
     def _finish(self, job: Job, result: JobResult) -> None:
+        # Tell the daemon first: status readers poll the counters below, and must find
+        # the job's message already in place once its count moved.
+        self._on_result(job.action, result)
         with self._lock:
             if result.status in (Status.DONE, Status.COPIED):
                 self.counts.succeeded += 1
@@ -197,5 +200,4 @@ class Worker:
                 self.last_original = result.original
         log.info("job finished: %s %s", job.action.name, result.status.value)
         job.result = result
-        self._on_result(job.action, result)
         job.done.set()

@@ -17,11 +17,11 @@ from Xlib.ext import xtest
 
 POLL_STEP = 0.01  # 10 ms: well under human reaction time, cheap (one local round trip)
 
-# Modifier rows whose keys, held during injection, would turn Ctrl+C into another chord:
-# Shift, Control, Mod1 (Alt/Meta), Mod3 (Hyper, where used), Mod4 (Super), Mod5 (AltGr).
-# Lock (Caps Lock) and Mod2 (Num Lock) are locks, not held chords, so they are ignored.
-_WATCHED = (X.ShiftMapIndex, X.ControlMapIndex, X.Mod1MapIndex, X.Mod3MapIndex,
-            X.Mod4MapIndex, X.Mod5MapIndex)
+# Any key held during injection spoils it: a held modifier turns Ctrl+C into another
+# chord, and while a grabbed hotkey's letter is down the X server sends every key to the
+# grabbing client (our hotkey listener), which swallows the injected Ctrl+C. Lock keys
+# (Caps Lock, Num Lock: the Lock and Mod2 rows) are toggles, not chords, and are ignored.
+_LOCK_ROWS = (X.LockMapIndex, X.Mod2MapIndex)
 
 
 class X11Keys:
@@ -46,17 +46,19 @@ class X11Keys:
                 d.refresh_keyboard_mapping(ev)
         return d
 
-    def held_modifiers(self) -> set[int]:
-        """Keycodes of modifier keys that are down right now."""
+    def held_keys(self) -> set[int]:
+        """Keycodes that are physically down right now, lock keys excepted."""
         d = self._d()
         mapping = d.get_modifier_mapping()
-        watched = {code for row in _WATCHED for code in mapping[row] if code}
+        locks = {code for row in _LOCK_ROWS for code in mapping[row] if code}
         keymap = d.query_keymap()  # 32 bytes: bit (code % 8) of byte (code // 8)
-        return {code for code in watched if keymap[code // 8] & (1 << (code % 8))}
+        return {code for code in range(8, 256)
+                if keymap[code // 8] & (1 << (code % 8)) and code not in locks}
 
     def wait_modifiers_released(self, timeout: float) -> bool:
+        """Wait until no key is held at all (see _LOCK_ROWS for why not just modifiers)."""
         deadline = time.monotonic() + timeout
-        while self.held_modifiers():
+        while self.held_keys():
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_STEP)
