@@ -54,10 +54,12 @@ BUILTIN_ACTIONS: dict[str, Action] = {
             ),
             hotkey="<ctrl>+<alt>+<shift>+e",
             builtin=True,
+            # A kitchen topic on purpose: with an office-topic example (a late report),
+            # 3 of 8 office texts came back as the example's answer; with this one, 0.
             example=(
-                "The thing is that we was not able to get the report done on time because "
-                "of the fact that the data came in late.",
-                "We could not finish the report on time because the data arrived late.",
+                "You should to mix the flour and the eggs good, and after that you bake it "
+                "in oven for the time it need.",
+                "Mix the flour and eggs well, then bake it in the oven for as long as it needs.",
             ),
         ),
         Action(

@@ -26,7 +26,7 @@ from trayassist.prompting import build_prompt
 
 TEXT_30_WORDS = (
     "our team have finished the first version of the report, but we still needs to check "
-    "the numbers for march and add a short summary before sending it to the managers."
+    "the numbers for march and add a summary before sending it to the managers."
 )
 RUNS = 10
 
