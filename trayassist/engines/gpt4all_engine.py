@@ -44,6 +44,7 @@ from trayassist.engines.base import (
     PromptTooLong,
 )
 from trayassist.engines.gguf_meta import GgufError, compatible_model
+from trayassist.engines.llama_cpp_engine import default_threads
 from trayassist.prompting import ChatFormat, Prompt, Segment
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,10 @@ class Gpt4AllEngine:
                  context_size: int = 4096, cache_dir: Path) -> None:
         self._model_path = Path(model_path)
         self._format = chat_format
-        self._threads = threads
+        # gpt4all's own default is every core, which collapses when anything else wants
+        # one (measured, docs/BENCHMARKS.md); use the rule the llama-cpp engine uses.
+        # gpt4all has one thread count for prompt and decode: take the decode one.
+        self._threads = threads or default_threads()[0]
         self._context_size = context_size
         self._compat_dir = Path(cache_dir) / "gpt4all-compat"
         self._gpt: Any = None  # gpt4all.GPT4All; untyped
@@ -140,7 +144,7 @@ class Gpt4AllEngine:
 
     @property
     def info(self) -> EngineInfo:
-        threads = self._threads or min(4, os.cpu_count() or 1)  # gpt4all's default
+        threads = self._threads
         if self._gpt is not None:
             threads = int(self._gpt.model.thread_count())
         n_ctx = self._ctx.n_ctx if self._ctx is not None and self._ctx.n_ctx else 0
@@ -181,8 +185,7 @@ class Gpt4AllEngine:
             if model is not None:
                 model.close()
             raise ModelLoadError(f"gpt4all could not load {name}: {_load_error(lines, error)}")
-        if self._threads:
-            model.set_thread_count(self._threads)
+        model.set_thread_count(self._threads)
         gpt = _Loaded(model)
         self._gpt, self._lib, self.loaded_path = gpt, _pyllmodel, path
         self._ctx = _pyllmodel.LLModelPromptContext(n_batch=_N_BATCH, repeat_penalty=1.0,
