@@ -48,6 +48,15 @@ class XServer:
     proc: subprocess.Popen[bytes]
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5.0)  # Xvfb and trayer exit in well under a second
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _x_answers(display: str) -> bool:
     from Xlib.display import Display
 
@@ -97,12 +106,7 @@ def xserver() -> Iterator[XServer]:
         yield XServer(display, env, proc)
     finally:
         patch.undo()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 def _tray_owner(display: str) -> int:
@@ -131,12 +135,7 @@ def tray_host(xserver: XServer) -> Iterator[subprocess.Popen[bytes]]:
             raise RuntimeError(f"trayer exited with {proc.returncode}")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
 
 
 def start_xapp(xserver: XServer, directory: Path) -> XAppClient:
