@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import filelock
@@ -273,6 +272,3 @@ def run_daemon(cfg: Config) -> int:
     finally:
         lock.release()
 
-
-def pid_hint() -> Path:
-    return paths.runtime_dir() / "daemon.lock"
