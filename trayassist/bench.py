@@ -27,7 +27,12 @@ from typing import Any
 from trayassist import models, paths
 from trayassist.actions import Action
 from trayassist.engines.base import Engine, EngineInfo, GenOptions
-from trayassist.engines.llama_cpp_engine import LlamaCppEngine, _lib, context_params
+from trayassist.engines.llama_cpp_engine import (
+    DEFAULT_LOOKUP,
+    LlamaCppEngine,
+    _lib,
+    context_params,
+)
 from trayassist.prompting import ChatFormat, Prompt, build_prompt
 
 # Three 50-word texts: A for cold starts and rewrites, B for warm starts, C (with errors)
@@ -53,7 +58,7 @@ TEXT_C = (
 
 KEYS = ("raw_tok_s", "engine_tok_s", "gpt4all_tok_s", "ttft_cold_ms", "ttft_warm_ms",
         "pipeline_overhead_ms", "idle_cpu_pct", "rss_mb", "model_mb")
-LOOKUP_TRY = 8  # draft length tried against no lookup
+LOOKUP_TRY = DEFAULT_LOOKUP or 3  # draft length compared with no lookup
 
 
 @dataclass(frozen=True)
@@ -163,12 +168,13 @@ def _rate(stream: Iterator[str], count: Callable[[], int]) -> tuple[float, int]:
 
 
 def engine_rate(engine: LlamaCppEngine, prompt: Prompt, n: int) -> float:
-    engine._ignore_eog = True  # fixed length, like the raw loop
+    """Like the raw loop: fixed length, and no prompt-lookup drafts (measured apart)."""
+    saved, engine.lookup, engine._ignore_eog = engine.lookup, 0, True
     try:
         stream = engine.generate(prompt, GenOptions(max_tokens=n), threading.Event())
         return _rate(stream, lambda: engine.stats.generated)[0]
     finally:
-        engine._ignore_eog = False
+        engine.lookup, engine._ignore_eog = saved, False
 
 
 def ttft_ms(engine: Engine, prompt: Prompt) -> float:
@@ -538,7 +544,8 @@ def _summary(samples: dict[str, list[float]], extra: dict[str, list[float]],
         "pipeline_overhead_ms excludes Timing.paste_settle_s (see extra.pipeline_settle_ms): "
         "a fixed wait after the paste has landed, before the clipboard is restored",
         "rates exclude prompt processing; raw and engine generate gen_tokens tokens "
-        "ignoring end of turn; gpt4all stops at end of turn",
+        "ignoring end of turn, the engine without prompt-lookup drafts (see extra.lookup_*); "
+        "gpt4all stops at end of turn",
         "rss_mb and model_mb are MiB; rss is the idle daemon's VmRSS after load, warm and "
         "one job",
     ]

@@ -47,11 +47,17 @@ _HEAD_SLOTS = 8  # cached action heads (4 built-in + user actions); least recent
 _HEAD_CELLS = 512  # KV cells beyond context_size kept for cached heads (~80 tokens each)
 _MIN_ROOM = 16  # a prompt must leave at least this many tokens for the reply
 _PENALTY_LAST_N = 64  # repeat_penalty looks this far back
-# Prompt-lookup decoding: draft up to this many tokens copied from the user's text after the
-# last _NGRAM generated tokens recur there, and verify them in one batch. 0 turns it off.
-# The default is what `trayassist bench` measured as best on proofread (docs/BENCHMARKS.md).
-DEFAULT_LOOKUP = 0
-_NGRAM = 2
+# llama.cpp's flash attention (-1: auto, on for this CPU backend): prompt processing ~15%
+# faster here. It makes results depend on how tokens are batched, hence _prefill's grouping.
+_FLASH_ATTN = -1
+_KV_TYPE = 1  # GGML_TYPE_F16
+# Prompt-lookup decoding: when the last _NGRAM tokens of the reply occur in the user's text,
+# draft the DEFAULT_LOOKUP tokens that follow them there and verify them in one batch. The
+# output is the same as without it (greedy only); `trayassist bench` measured 1.0-1.15x on
+# whole jobs here (docs/BENCHMARKS.md): on one decode thread a batch of 4 costs ~2.5 single
+# steps, so only well-accepted short drafts pay. 0 turns it off.
+DEFAULT_LOOKUP = 3
+_NGRAM = 3
 
 Interrupt = Callable[[], None]
 
@@ -118,6 +124,8 @@ def context_params(L: Any, context_size: int, threads: int, batch_threads: int) 
     params.kv_unified = True  # heads share cells with sequence 0; each seq sees all of n_ctx
     params.n_threads, params.n_threads_batch = threads, batch_threads
     params.no_perf = True
+    params.flash_attn_type = _FLASH_ATTN
+    params.type_k = params.type_v = _KV_TYPE
     return params
 
 
@@ -380,6 +388,7 @@ class LlamaCppEngine:
         self.load()
         head = self._head(prompt.head)
         if head and tuple(head) not in self._heads:
+            self._L.llama_set_n_threads(self._ctx, self._threads, self._batch_threads)
             self._prefill(head, len(head), lambda: None, logits=False)
 
     def _sampler(self, options: GenOptions) -> tuple[Any, bool]:
@@ -421,7 +430,12 @@ class LlamaCppEngine:
             if time.monotonic() > deadline:
                 raise DeadlineExceeded(f"generation took longer than {options.deadline_s:.0f}s")
 
+        L = self._L
+        # llama.cpp uses the prompt thread count for any batch of more than one token:
+        # draft verification batches are decode work and must not spin up more threads.
+        L.llama_set_n_threads(self._ctx, self._threads, self._batch_threads)
         self._prefill(tokens, head_len, interrupt)
+        L.llama_set_n_threads(self._ctx, self._threads, self._threads)
         sampler, owned = self._sampler(options)
         try:
             lookup = self.lookup if not owned else 0  # drafts are verified greedily
@@ -429,7 +443,7 @@ class LlamaCppEngine:
             yield from self._stream(sampler, max_tokens, interrupt, source, lookup)
         finally:
             if owned:
-                self._L.llama_sampler_free(sampler)
+                L.llama_sampler_free(sampler)
 
     def _stream(self, sampler: Any, max_tokens: int, interrupt: Interrupt,
                 source: list[int], lookup: int) -> Iterator[str]:
