@@ -201,3 +201,19 @@ def test_prompt_lookup_drafts_from_the_input(model_path: Path) -> None:
         assert eng.stats.accepted > 0
     finally:
         eng.close()
+
+
+def test_a_long_job_takes_the_cached_heads_room(model_path: Path) -> None:
+    # Cached heads live in the context's own cells: here 4 heads (~560 cells) plus a long
+    # job do not fit in 640 cells together, so the heads give theirs up.
+    eng = LlamaCppEngine(model_path, CHATML, threads=1, context_size=640)
+    try:
+        for name in BUILTIN_ACTIONS:
+            eng.warm(prompt(name, ""))
+        text = "Please keep this sentence exactly as it is. " * 40
+        p = prompt("summarize", text)
+        assert 400 < eng.count_tokens(p) < 640 - 16
+        assert run(eng, p, max_tokens=8).strip()
+        assert run(eng, prompt("proofread", TEXT), max_tokens=8).strip()
+    finally:
+        eng.close()

@@ -1,18 +1,21 @@
 """llama-cpp-python runtime: the default engine, on llama.cpp's C API.
 
-Why the C API and not `Llama.generate` (measured with `trayassist bench`, see
-docs/BENCHMARKS.md): its per-token Python work (a sampler chain rebuilt per call whose
-penalty stage walks the whole 49k vocabulary, deque/numpy bookkeeping, detokenizing every
-token anew) cost about a third of the generation rate. Here a token costs one
-`llama_decode` on a reused 1-token batch, one greedy sampler made at load, a piece looked
-up in a per-token-id cache and a set membership test for end of generation.
+Why the C API and not `Llama.generate` (measured with `trayassist bench`, docs/BENCHMARKS.md):
+profiled, `Llama.generate` spends ~98% of its time in llama_decode, so its per-token Python
+(~0.4 ms: a penalty-sampler chain, eval bookkeeping, detokenizing) costs little; its 0.90x of
+llama.cpp's own loop came mostly from its context settings (flash attention off). What the
+C API gives is control: the context's settings, several KV sequences (the per-action head
+cache below), how prompts are grouped into batches (so reuse is bit-exact), and batched
+verification for prompt lookup. A generated token costs one `llama_decode` on a reused
+1-token batch, one greedy sampler made at load, a per-token-id piece cache and a set test
+for end of generation.
 
 KV reuse. A prompt is head (identical for every job of one action) + the user's text +
 tail. Sequence 0 holds the last prompt and its reply; each action's head also lives in a
-sequence of its own (1.._HEAD_SLOTS) in a unified KV cache, where `llama_memory_seq_cp`
-only adds an owner to the head's cells: no compute and no copy. A job keeps whatever
-prefix sequence 0 already has, or takes its head from the cache if that is longer, and
-evaluates only the rest: the user's text and the tail.
+sequence of its own (1.._HEAD_SLOTS) of a unified KV cache, where `llama_memory_seq_cp`
+only adds an owner to the head's cells: no compute and no copy. A job whose head sequence
+0 already holds keeps it, else takes it from the cache, and evaluates only the user's text
+and the tail.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ log = logging.getLogger(__name__)
 
 _N_BATCH = 512  # prompt tokens per llama_decode; cancel and the deadline are checked between
 _HEAD_SLOTS = 8  # cached action heads (4 built-in + user actions); least recently used goes
-_HEAD_CELLS = 512  # KV cells beyond context_size kept for cached heads (~80 tokens each)
+# Cached heads live in the context's own cells (built-ins: 66-185 tokens each), at most this
+# many; a job that needs their room takes it (_decode), so the context costs no extra memory.
+_HEAD_CELLS = 1024
 _MIN_ROOM = 16  # a prompt must leave at least this many tokens for the reply
 _PENALTY_LAST_N = 64  # repeat_penalty looks this far back
 # llama.cpp's flash attention (-1: auto, on for this CPU backend): prompt processing ~15%
@@ -118,7 +123,7 @@ def _lib() -> Any:
 def context_params(L: Any, context_size: int, threads: int, batch_threads: int) -> Any:
     """The engine's llama_context_params (the bench's raw loop uses the same)."""
     params = L.llama_context_default_params()
-    params.n_ctx = context_size + _HEAD_CELLS
+    params.n_ctx = context_size
     params.n_batch = params.n_ubatch = _N_BATCH
     params.n_seq_max = 1 + _HEAD_SLOTS
     params.kv_unified = True  # heads share cells with sequence 0; each seq sees all of n_ctx
@@ -310,7 +315,7 @@ class LlamaCppEngine:
     # -- KV state --------------------------------------------------------------------
 
     def _prefill(self, tokens: list[int], head_len: int, interrupt: Interrupt,
-                 logits: bool = True) -> None:
+                 logits: bool = True, reserve: int = 0) -> None:
         """Make sequence 0 hold `tokens`, decoding only what is not cached.
 
         Reuse is all or nothing at the head boundary, and the head is always decoded as a
@@ -338,6 +343,7 @@ class LlamaCppEngine:
             L.llama_memory_seq_rm(mem, 0, -1, -1)
             keep = 0
         del self._cur[keep:]
+        self._make_room(len(tokens) - keep + reserve)
         self.stats.prompt_tokens += len(tokens)
         self.stats.evaluated += len(tokens) - keep
         regions = [(keep, len(tokens))] if keep or not head_len else \
@@ -374,12 +380,40 @@ class LlamaCppEngine:
         self._heads[head] = slot
 
     def _decode(self, batch: Any) -> None:
-        status = self._L.llama_decode(self._ctx, batch)
+        L = self._L
+        status = L.llama_decode(self._ctx, batch)
+        for keep_shared in (True, False):
+            if status != 1 or not self._heads:
+                break
+            # No free KV cell (status 1 leaves the cache as it was): cached heads give
+            # theirs up, the one sequence 0 builds on last.
+            self._drop_heads(keep_shared)
+            status = L.llama_decode(self._ctx, batch)
         if status != 0:
             # Part of the batch may be in the cache: start from a clean sequence 0.
-            self._L.llama_memory_seq_rm(self._mem, 0, -1, -1)
+            L.llama_memory_seq_rm(self._mem, 0, -1, -1)
             self._cur = []
             raise EngineError(f"llama_decode failed ({status})")
+
+    def _make_room(self, needed: int) -> None:
+        """Drop cached heads, least recently used first and the one sequence 0 builds on
+        last, until `needed` more cells fit in the context."""
+        def shared(head: tuple[int, ...]) -> bool:
+            return tuple(self._cur[:len(head)]) == head
+
+        used = len(self._cur) + sum(len(h) for h in self._heads if not shared(h))
+        for head in sorted(self._heads, key=shared):  # stable: LRU order within each group
+            if self._n_ctx - used >= needed:
+                return
+            self._L.llama_memory_seq_rm(self._mem, self._heads.pop(head), -1, -1)
+            used -= 0 if shared(head) else len(head)
+
+    def _drop_heads(self, keep_shared: bool) -> None:
+        for head, slot in list(self._heads.items()):
+            if keep_shared and tuple(self._cur[:len(head)]) == head:
+                continue
+            self._L.llama_memory_seq_rm(self._mem, slot, -1, -1)
+            del self._heads[head]
 
     # -- generation ------------------------------------------------------------------
 
@@ -434,7 +468,7 @@ class LlamaCppEngine:
         # llama.cpp uses the prompt thread count for any batch of more than one token:
         # draft verification batches are decode work and must not spin up more threads.
         L.llama_set_n_threads(self._ctx, self._threads, self._batch_threads)
-        self._prefill(tokens, head_len, interrupt)
+        self._prefill(tokens, head_len, interrupt, reserve=max_tokens)
         L.llama_set_n_threads(self._ctx, self._threads, self._threads)
         sampler, owned = self._sampler(options)
         try:
