@@ -409,9 +409,11 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
             rewrite, proofread = actions["rewrite"], actions["proofread"]
             p_rewrite = _prompt(fmt, rewrite, TEXT_A, language)
             tokens = engine.tokenize(p_rewrite)
-            for _ in range(plan.repeat):
-                samples["raw_tok_s"].append(raw.rate(tokens, plan.gen_tokens))
-                samples["engine_tok_s"].append(engine_rate(engine, p_rewrite, plan.gen_tokens))
+            for i in range(plan.repeat):  # pairs, in alternating order: drift hits both
+                for which in (("raw", "engine") if i % 2 == 0 else ("engine", "raw")):
+                    samples[f"{which}_tok_s"].append(
+                        raw.rate(tokens, plan.gen_tokens) if which == "raw"
+                        else engine_rate(engine, p_rewrite, plan.gen_tokens))
             raw.close()
             phase("tok_s")
 
@@ -520,10 +522,12 @@ def _summary(samples: dict[str, list[float]], extra: dict[str, list[float]],
     from trayassist.pipeline import Timing
 
     out["extra"]["pipeline_settle_ms"] = Timing().paste_settle_s * 1000
-    raw, eng = out["raw_tok_s"], out["engine_tok_s"]
+    raw = out["raw_tok_s"]
     cold, warm = out["ttft_cold_ms"], out["ttft_warm_ms"]
+    pairs = [e / r for r, e in zip(samples["raw_tok_s"], samples["engine_tok_s"], strict=True)]
     out["ratios"] = {
-        "engine_vs_raw": round(eng / raw, 3) if raw and eng else None,
+        # the median of back-to-back pairs: steadier than a ratio of medians on a busy box
+        "engine_vs_raw": med(pairs),
         "gpt4all_vs_raw": round(out["gpt4all_tok_s"] / raw, 3)
         if raw and out["gpt4all_tok_s"] else None,
         "warm_vs_cold_ttft": round(warm / cold, 3) if cold and warm else None,
