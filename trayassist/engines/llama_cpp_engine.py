@@ -24,6 +24,7 @@ import codecs
 import logging
 import os
 import random
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -78,14 +79,13 @@ def _physical_cores() -> int:
 def default_threads() -> tuple[int, int]:
     """(decode threads, prompt threads) when the config leaves `threads` unset.
 
-    Measured on a 2-core VM (docs/BENCHMARKS.md). Prompt processing is large matrix work
-    with few synchronisation points: a second thread nearly doubles it (~140 -> ~270
-    tok/s), even on a busy machine it does no harm. Decoding one token is ~200 small
-    operations, each ending in a barrier where ggml's OpenMP threads spin-wait: with every
-    core in use, any other busy process (editor, browser, a test run) preempts one of them
-    and the rest spin, and 2 threads fell from ~85 to 6-13 tok/s where 1 thread kept ~45.
-    So decode leaves one core free, prompt processing uses them all, both at most 8
-    (beyond that decode is memory-bound).
+    Measured on this 2-core VM (docs/BENCHMARKS.md). Prompt processing is big matrix work
+    with few barriers: a second thread makes it ~1.8x faster on an idle machine and, with
+    passive OpenMP waiting (_lib), still ~1.2x with another process busy. Decoding one token
+    is hundreds of small operations, each ending in a barrier: 2 threads gave ~1.5x when
+    idle but fell to ~0.3x (74 -> 13 tok/s) as soon as another process wanted a core, where
+    1 thread kept ~40. So decode leaves one core to the desktop and prompt processing uses
+    them all, both at most 8 (beyond that decode is memory-bound).
     """
     cores = _physical_cores()
     return max(1, min(8, cores - 1)), max(1, min(8, cores))
@@ -109,6 +109,12 @@ _backend_ready = False
 def _lib() -> Any:
     """llama_cpp, initialised once per process; typed Any to keep ctypes out of mypy's way."""
     global _backend_ready
+    if "llama_cpp" not in sys.modules:
+        # This ggml is built with OpenMP, whose threads spin at every barrier by default; a
+        # preempted thread then stalls the rest (prompt processing on 2 threads fell to 1/7
+        # with two other busy processes). Passive waiting costs ~5% on an idle machine.
+        # libgomp reads this once, as llama_cpp loads it; the user's own setting wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
 
     if not _backend_ready:
