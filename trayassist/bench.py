@@ -608,7 +608,8 @@ def write_chart(result: dict[str, Any], png: Path) -> None:
         ax.text(i, v / 2, f"{v:.0f}", ha="center", color="white", fontweight="bold")
     cfg = result["config"]
     ax.set_ylabel("generated tokens/s")
-    ax.set_title(f"{cfg['model']}, {cfg['threads']} thread(s)", fontsize=9)
+    ax.set_title(f"{cfg['model']}: median of {cfg['repeat']}, whiskers min..max, "
+                 f"{cfg['threads']} decode thread(s)", fontsize=8)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png)

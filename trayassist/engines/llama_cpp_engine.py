@@ -112,7 +112,7 @@ def _lib() -> Any:
     if "llama_cpp" not in sys.modules:
         # This ggml is built with OpenMP, whose threads spin at every barrier by default; a
         # preempted thread then stalls the rest (prompt processing on 2 threads fell to 1/7
-        # with two other busy processes). Passive waiting costs ~5% on an idle machine.
+        # with two other busy processes). Passive waiting costs ~10% on an idle machine.
         # libgomp reads this once, as llama_cpp loads it; the user's own setting wins.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
