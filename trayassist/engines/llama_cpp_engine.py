@@ -388,12 +388,10 @@ class LlamaCppEngine:
     def _decode(self, batch: Any) -> None:
         L = self._L
         status = L.llama_decode(self._ctx, batch)
-        for keep_shared in (True, False):
-            if status != 1 or not self._heads:
-                break
-            # No free KV cell (status 1 leaves the cache as it was): cached heads give
-            # theirs up, the one sequence 0 builds on last.
-            self._drop_heads(keep_shared)
+        if status == 1 and self._heads:
+            # No free KV cell though _make_room counted some (fragmentation): the cached
+            # heads give theirs up. Status 1 leaves the cache as it was, so retry once.
+            self._make_room(self._n_ctx + 1)
             status = L.llama_decode(self._ctx, batch)
         if status != 0:
             # Part of the batch may be in the cache: start from a clean sequence 0.
@@ -413,13 +411,6 @@ class LlamaCppEngine:
                 return
             self._L.llama_memory_seq_rm(self._mem, self._heads.pop(head), -1, -1)
             used -= 0 if shared(head) else len(head)
-
-    def _drop_heads(self, keep_shared: bool) -> None:
-        for head, slot in list(self._heads.items()):
-            if keep_shared and tuple(self._cur[:len(head)]) == head:
-                continue
-            self._L.llama_memory_seq_rm(self._mem, slot, -1, -1)
-            del self._heads[head]
 
     # -- generation ------------------------------------------------------------------
 
