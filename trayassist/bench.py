@@ -517,7 +517,7 @@ def _summary(samples: dict[str, list[float]], extra: dict[str, list[float]],
         off, on = out["extra"][f"lookup_{name}_off_tok_s"], out["extra"][
             f"lookup_{name}_on_tok_s"]
         out["extra"][f"lookup_{name}_gain"] = round(on / off, 3) if off and on else None
-    from trayassist.pipeline import Timing
+    from trayassist.job import Timing
 
     out["extra"]["pipeline_settle_ms"] = Timing().paste_settle_s * 1000
     raw = out["raw_tok_s"]

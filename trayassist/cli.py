@@ -30,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from trayassist.cleanup import StreamCleaner
     from trayassist.engines import EngineError, make_engine
     from trayassist.engines.base import ModelLoadError
-    from trayassist.pipeline import EmptyInput, transform
+    from trayassist.transform import EmptyInput, transform
 
     cfg = _config(args)
     action = cfg.actions.get(args.action)

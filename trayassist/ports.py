@@ -53,6 +53,34 @@ class Clipboard(Protocol):
         """
 
 
+@dataclass(frozen=True)
+class AppInfo:
+    """The app that had keyboard focus when the hotkey fired.
+
+    Never holds the window title: titles carry document names and often the user's text.
+    """
+
+    app_id: str  # lower-case: X11 WM_CLASS class, Wayland app_id, Windows exe name sans .exe
+    window_class: str | None = None  # X11 WM_CLASS instance, Windows window class
+    process: str | None = None  # executable name, where the platform tells
+    pid: int | None = None
+
+
+class Focus(Protocol):
+    def focused_app(self) -> AppInfo | None:
+        """The focused app, or None when the platform cannot tell. Worker thread; fast
+        (one or two local round trips) and bounded."""
+
+
+class PrimarySelection(Protocol):
+    def read_primary(self, app: AppInfo | None) -> str | None:
+        """The focused app's current selection, read without sending any key, or None
+        when it cannot be read that way (then the caller sends the copy keystroke).
+
+        Returns text only when the selection demonstrably belongs to `app` (not a stale
+        selection left by another window). Worker thread; bounded (~0.5 s)."""
+
+
 class Keys(Protocol):
     def wait_modifiers_released(self, timeout: float) -> bool:
         """Block until the user holds no key (the hotkey's modifiers above all), so

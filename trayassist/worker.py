@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from trayassist.actions import Action
 from trayassist.engines.base import Engine, EngineError
-from trayassist.pipeline import JobResult, Status
+from trayassist.job import JobResult, Status
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from xapp import XAppClient, wait_for, xdotool
 from trayassist import models
 from trayassist.actions import BUILTIN_ACTIONS
 from trayassist.engines.llama_cpp_engine import LlamaCppEngine
-from trayassist.pipeline import transform
 from trayassist.prompting import build_prompt
+from trayassist.transform import transform
 
 TEXT_30_WORDS = (
     "our team have finished the first version of the report, but we still needs to check "

@@ -27,11 +27,11 @@ except ImportError:
     import xapp  # type: ignore[no-redef]
 
 from trayassist.desktop import DesktopUnavailable, make_desktop
-from trayassist.desktop.hotkeys import X11Hotkeys
 from trayassist.desktop.notify import CommandNotifier
-from trayassist.desktop.x11_clipboard import X11Clipboard
-from trayassist.desktop.x11_keys import X11Keys
-from trayassist.desktop.x11_selection import KEEPER_MODULE, pump
+from trayassist.desktop.x11.clipboard import X11Clipboard
+from trayassist.desktop.x11.hotkeys import X11Hotkeys
+from trayassist.desktop.x11.keys import X11Keys
+from trayassist.desktop.x11.selection import KEEPER_MODULE, pump
 from trayassist.ports import ClipboardSnapshot
 
 pytestmark = pytest.mark.desktop
@@ -173,7 +173,7 @@ def _no_keepers(display: str) -> None:
 # The content comes in on stdin; the process prints what hand_off returned.
 HAND_OFF_SCRIPT = """
 import pickle, sys
-from trayassist.desktop.x11_clipboard import X11Clipboard
+from trayassist.desktop.x11.clipboard import X11Clipboard
 from trayassist.ports import ClipboardSnapshot
 clipboard = X11Clipboard(sys.argv[1])
 clipboard.restore(ClipboardSnapshot(pickle.loads(sys.stdin.buffer.read())))

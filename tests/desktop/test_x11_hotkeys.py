@@ -24,9 +24,10 @@ try:
 except ImportError:
     import xapp  # type: ignore[no-redef]
 
-from trayassist.desktop import hotkeys as hotkeys_module  # noqa: E402
-from trayassist.desktop.hotkeys import HotkeyTaken, X11Hotkeys  # noqa: E402
-from trayassist.desktop.x11_keys import X11Keys  # noqa: E402
+from trayassist.desktop.base import HotkeyTaken
+from trayassist.desktop.x11 import hotkeys as hotkeys_module  # noqa: E402
+from trayassist.desktop.x11.hotkeys import X11Hotkeys  # noqa: E402
+from trayassist.desktop.x11.keys import X11Keys  # noqa: E402
 
 pytestmark = pytest.mark.desktop
 

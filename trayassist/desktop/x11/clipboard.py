@@ -1,7 +1,7 @@
 """The Clipboard port on X11: CLIPBOARD snapshots of every target, restored by serving them.
 
 `Reader` converts the selection (incl. INCR) for the calling thread; the serving side (our
-own ownership, answered from a background thread) is `x11_selection.SelectionServer`. Every
+own ownership, answered from a background thread) is `x11.selection.SelectionServer`. Every
 reading thread gets its own connection (python-xlib Display objects are not thread-safe).
 Clipboard content is never logged.
 """
@@ -16,7 +16,7 @@ import time
 
 from Xlib import X
 
-from trayassist.desktop.x11_selection import (
+from trayassist.desktop.x11.selection import (
     CHUNK,
     MAX_BYTES,
     Connection,

@@ -1,12 +1,11 @@
-"""Global hotkeys: X11 passive key grabs on Linux/BSD, pynput on Windows and macOS.
+"""Global hotkeys on X11: passive key grabs on the root window.
 
 On X11 an observing listener (pynput's XRecord) is not enough: the focused app also gets
 the chord and acts on it (Tk's Ctrl+E moves the cursor and drops the selection we are about
 to copy). `X11Hotkeys` grabs each chord on the root window, as xbindkeys and sxhkd do, so
 the X server hands the key to us instead of the app.
 
-Xlib and pynput are imported lazily: neither is importable everywhere (pynput on Linux
-needs a reachable X display at import time).
+Xlib is imported lazily, so this module imports on any platform.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from trayassist.desktop.base import HotkeyTaken, described, guarded
 from trayassist.hotkey_syntax import Hotkey, parse_hotkey
 
 log = logging.getLogger(__name__)
@@ -46,63 +46,6 @@ _SHIFT, _LOCK, _CONTROL = 1 << 0, 1 << 1, 1 << 2  # X.ShiftMask, X.LockMask, X.C
 _MODIFIER_BITS = 0xFF  # an event's state also carries mouse button bits above these
 
 
-class HotkeyTaken(Exception):
-    """Another program already grabbed a hotkey's key combination; the message says which."""
-
-    def __init__(self, taken: list[str]) -> None:
-        self.taken = taken  # e.g. ["<ctrl>+<alt>+<shift>+e for rewrite"]
-        what = ", ".join(taken)
-        verb = "is" if len(taken) == 1 else "are"
-        super().__init__(f"hotkey{'s' * (len(taken) > 1)} {what} {verb} already taken by "
-                         "another program: free it there or choose another in the config")
-
-
-def _guarded(name: str, callback: Callable[[], None]) -> Callable[[], None]:
-    """A raising callback would kill the listener thread; log and carry on instead."""
-
-    def run() -> None:
-        try:
-            callback()
-        except Exception:
-            log.exception("hotkey callback for %s failed", name)
-
-    return run
-
-
-def _described(spec: str, names: Mapping[str, str] | None) -> str:
-    name = (names or {}).get(spec)
-    return f"{parse_hotkey(spec).canonical} for {name}" if name else parse_hotkey(spec).canonical
-
-
-class PynputHotkeys:
-    """The HotkeySource port on Windows and macOS (pynput). `start` once; `stop` any thread."""
-
-    def __init__(self) -> None:
-        self._listener: Any = None
-
-    def start(self, bindings: dict[str, Callable[[], None]],
-              names: Mapping[str, str] | None = None) -> None:
-        if self._listener is not None:
-            raise RuntimeError("hotkeys already started")
-        from pynput import keyboard
-
-        hotkeys = {combo: _guarded(combo, cb) for combo, cb in bindings.items()}
-        try:
-            listener = keyboard.GlobalHotKeys(hotkeys)
-        except ValueError as exc:  # pynput names only the bad part; name the whole binding
-            raise ValueError(f"invalid hotkey in {sorted(bindings)}: {exc}") from exc
-        listener.daemon = True  # never keep the process alive on its own
-        listener.start()
-        listener.wait()  # returns once the OS hook is live, so no press is missed
-        self._listener = listener
-
-    def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.stop()
-            listener.join(JOIN_TIMEOUT)
-
-
 class X11Hotkeys:
     """The HotkeySource port on X11: the chords are grabbed, so the focused app never gets
     them; a callback runs when the hotkey's key is released (held: once). `start` once from
@@ -122,7 +65,7 @@ class X11Hotkeys:
             hotkey = parse_hotkey(spec)
             if hotkey in parsed:
                 raise ValueError(f"hotkeys {parsed[hotkey][0]!r} and {spec!r} are the same")
-            parsed[hotkey] = (_described(spec, names), _guarded(spec, callback))
+            parsed[hotkey] = (described(spec, names), guarded(spec, callback))
         listener = _GrabListener(self._display, parsed)  # grabs now: HotkeyTaken raises here
         listener.start()
         self._listener = listener
@@ -179,10 +122,10 @@ class _GrabListener(threading.Thread):
             variants += [v | bit for v in variants]
         wanted: dict[tuple[int, int], Hotkey] = {}
         match: dict[tuple[int, int], Hotkey] = {}
-        for hotkey, (described, _) in self._hotkeys.items():
+        for hotkey, (label, _) in self._hotkeys.items():
             found = _keycode_and_mask(self._d, hotkey, masks)
             if isinstance(found, str):
-                raise ValueError(f"hotkey {described}: {found}")
+                raise ValueError(f"hotkey {label}: {found}")
             keycode, mask = found
             match[(keycode, mask)] = hotkey
             wanted.update({(keycode, mask | v): hotkey for v in variants})

@@ -6,12 +6,12 @@ SelectionRequest events from `SelectionServer`, an OS-facing thread that only an
 requests and takes/drops ownership on command; it never runs user code.
 
 A selection dies with its owner. When trayassist exits owning CLIPBOARD and no clipboard
-manager takes the content, `keep_after_exit` starts `python -m trayassist.desktop.x11_selection
+manager takes the content, `keep_after_exit` starts `python -m trayassist.desktop.x11.selection
 --serve`: a detached process that serves the same targets until another program takes
 CLIPBOARD, then exits (as `xclip -i` does). The content reaches it through a pipe only.
 
 python-xlib Display objects are not thread-safe: the server thread has its own connection,
-and each reading thread has its own (see x11_clipboard.Reader). Nothing here logs content,
+and each reading thread has its own (see x11.clipboard.Reader). Nothing here logs content,
 only target names and sizes.
 """
 
@@ -48,7 +48,7 @@ MAX_BYTES = 64 * 1024 * 1024  # one target; bigger payloads (huge images) are no
 # The keeper process confirms it owns the clipboard after a Python start and a few round trips
 # (~0.2 s); the bound covers a loaded machine and is how long an exit may wait at worst.
 KEEPER_TIMEOUT = 2.0
-KEEPER_MODULE = "trayassist.desktop.x11_selection"
+KEEPER_MODULE = "trayassist.desktop.x11.selection"
 
 T = TypeVar("T")
 

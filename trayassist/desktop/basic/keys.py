@@ -1,0 +1,52 @@
+"""The Keys port through pynput's Controller; modifier state from the OS where it tells."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+
+class BasicKeys:
+    """pynput's Controller; the modifier state comes from the OS where we can ask it."""
+
+    POLL_STEP = 0.01  # 10 ms, as on X11
+
+    def __init__(self) -> None:
+        from pynput import keyboard
+
+        self._kb: Any = keyboard
+        self._ctl = keyboard.Controller()
+        self._mod = keyboard.Key.cmd if sys.platform == "darwin" else keyboard.Key.ctrl
+
+    def _held(self) -> bool:
+        if sys.platform == "win32":
+            import ctypes
+
+            state = ctypes.windll.user32.GetAsyncKeyState
+            # VK_SHIFT, VK_CONTROL, VK_MENU (Alt), VK_LWIN, VK_RWIN; high bit = down now
+            return any(state(vk) & 0x8000 for vk in (0x10, 0x11, 0x12, 0x5B, 0x5C))
+        if sys.platform == "darwin":
+            import Quartz
+
+            flags = Quartz.CGEventSourceFlagsState(Quartz.kCGEventSourceStateHIDSystemState)
+            mask = (Quartz.kCGEventFlagMaskShift | Quartz.kCGEventFlagMaskControl
+                    | Quartz.kCGEventFlagMaskAlternate | Quartz.kCGEventFlagMaskCommand)
+            return bool(flags & mask)
+        return False  # no portable query elsewhere; the x11 backend is the one to use there
+
+    def wait_modifiers_released(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._held():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(self.POLL_STEP)
+        return True
+
+    def send_copy(self) -> None:
+        with self._ctl.pressed(self._mod):
+            self._ctl.tap("c")
+
+    def send_paste(self) -> None:
+        with self._ctl.pressed(self._mod):
+            self._ctl.tap("v")
