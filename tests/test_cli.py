@@ -127,8 +127,8 @@ def test_models_use_rejects_unknown_names() -> None:
     assert proc.returncode == 5 and "unknown model" in proc.stderr
 
 
-def test_status_and_trigger_without_daemon_fail_clearly() -> None:
-    for args in (("status", "--json"), ("trigger", "rewrite")):
+def test_status_trigger_and_quit_without_daemon_fail_clearly() -> None:
+    for args in (("status", "--json"), ("trigger", "rewrite"), ("quit",)):
         proc = cli(*args)
         assert proc.returncode == 1 and "not running" in proc.stderr
 

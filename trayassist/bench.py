@@ -73,19 +73,6 @@ FULL = Plan(repeat=5, gen_tokens=96, idle_s=30.0)
 QUICK = Plan(repeat=1, gen_tokens=32, idle_s=2.0, quick=True)
 
 
-def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("bench", help="measure engine speed, latency, overhead, memory")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--quick", action="store_true",
-                   help="CI smoke run: 1 repetition, 2 s idle window (well under 30 s)")
-    p.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
-    p.add_argument("--threads", type=int, metavar="N", help="threads (default: config/auto)")
-    p.add_argument("--repeat", type=int, metavar="N", help="repetitions per figure")
-    p.add_argument("--chart", metavar="PNG", type=Path,
-                   help="also draw tokens/s (raw, engine, gpt4all) into this PNG")
-    p.set_defaults(func=run)
-
-
 def run(args: argparse.Namespace) -> int:
     from trayassist.config import load_config
 
@@ -277,6 +264,8 @@ def lookup_gain(engine: LlamaCppEngine, prompt: Prompt, budget: int) -> tuple[fl
 
 # -- the idle daemon -----------------------------------------------------------------------
 
+PROC_STATS = Path("/proc/self/stat").exists()  # Linux; elsewhere idle CPU and RSS are n/a
+
 
 class IdleDaemon:
     """A subprocess running the daemon's worker (real engine, fake desktop) and control
@@ -284,7 +273,7 @@ class IdleDaemon:
 
     def __init__(self, model: str, threads: int | None, sock_dir: Path) -> None:
         cmd = [sys.executable, "-m", "trayassist.bench", "--daemon-child", model,
-               str(threads or 0), str(sock_dir / "control.sock")]
+               str(threads or 0), str(sock_dir)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
         self.samples: list[float] = []
@@ -311,7 +300,7 @@ class IdleDaemon:
     def watch(self, window_s: float, parts: int, stop: threading.Event) -> threading.Thread:
         """Sample CPU% over `parts` consecutive sub-windows, in a thread of ours that sleeps."""
         def run() -> None:
-            for _ in range(parts):
+            for _ in range(parts if PROC_STATS else 0):
                 cpu, at = self.cpu_s(), time.monotonic()
                 if stop.wait(window_s / parts):
                     return
@@ -330,9 +319,9 @@ class IdleDaemon:
             self.proc.kill()
 
 
-def _daemon_child(model: str, threads: int, sock: str) -> int:
+def _daemon_child(model: str, threads: int, run_dir: str) -> int:
     from trayassist.config import Config
-    from trayassist.control import ControlServer
+    from trayassist.control import ControlServer, endpoint
     from trayassist.daemon import _load_engine
     from trayassist.pipeline import run_job
     from trayassist.testing import FakeApp, FakeClipboard, FakeKeys
@@ -344,7 +333,7 @@ def _daemon_child(model: str, threads: int, sock: str) -> int:
     worker = Worker(lambda: _load_engine(cfg),
                     lambda a, e, c: run_job(a, clipboard, keys, e, c, language="English"),
                     on_result=lambda _a, _r: None)
-    control = ControlServer(lambda _req: {"ok": True}, Path(sock))
+    control = ControlServer(lambda _req: {"ok": True}, endpoint(Path(run_dir)))
     control.start()
     worker.start()
     worker.wait_loaded(170)
@@ -358,6 +347,14 @@ def _daemon_child(model: str, threads: int, sock: str) -> int:
 
 
 # -- the run -------------------------------------------------------------------------------
+
+
+def load_avg() -> float | str:
+    """The 1-minute load average, or "n/a" where the OS has none (Windows)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return "n/a"
 
 
 def _prompt(fmt: ChatFormat, action: Action, text: str, language: str) -> Prompt:
@@ -375,7 +372,7 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
                                      "lookup_rewrite_off_tok_s": [],
                                      "lookup_rewrite_on_tok_s": []}
     notes: list[str] = []
-    started, load_before = time.monotonic(), os.getloadavg()[0]
+    started, load_before = time.monotonic(), load_avg()
     with tempfile.TemporaryDirectory(prefix="trayassist-bench-") as tmp:
         daemon = IdleDaemon(model_name, threads, Path(tmp))
         stop = threading.Event()
@@ -457,7 +454,9 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
             assert watcher is not None
             watcher.join()
             samples["idle_cpu_pct"] = daemon.samples
-            samples["rss_mb"] = [daemon.rss_mb()]
+            samples["rss_mb"] = [daemon.rss_mb()] if PROC_STATS else []
+            if not PROC_STATS:
+                notes.append("idle CPU and RSS are read from /proc: n/a on this OS")
             phase("idle_rest")
         finally:
             stop.set()
@@ -467,8 +466,8 @@ def bench(model_name: str, path: Path, fmt: ChatFormat, threads: int | None, pla
         "model": model_name, "engine": "llama-cpp", "threads": threads,
         "prompt_threads": batch_threads,
         "repeat": plan.repeat, "gen_tokens": plan.gen_tokens, "idle_window_s": plan.idle_s,
-        "cpus": os.cpu_count(), "load_avg_before": round(load_before, 2),
-        "load_avg_after": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(), "load_avg_before": load_before,
+        "load_avg_after": load_avg(),
         "seconds": round(time.monotonic() - started, 1), "phases_s": phases,
     })
 
@@ -529,7 +528,8 @@ def _summary(samples: dict[str, list[float]], extra: dict[str, list[float]],
         if raw and out["gpt4all_tok_s"] else None,
         "warm_vs_cold_ttft": med([w / c for c, w in zip(samples["ttft_cold_ms"],
                                                        samples["ttft_warm_ms"], strict=True)]),
-        "rss_minus_model_mb": round(out["rss_mb"] - out["model_mb"], 1),
+        "rss_minus_model_mb": round(out["rss_mb"] - out["model_mb"], 1)
+        if out["rss_mb"] is not None else None,
     }
     r = out["ratios"]
     out["targets"] = {
@@ -538,8 +538,9 @@ def _summary(samples: dict[str, list[float]], extra: dict[str, list[float]],
         "ttft_warm_ms <= 0.5 x ttft_cold_ms": bool(r["warm_vs_cold_ttft"] and
                                                    r["warm_vs_cold_ttft"] <= 0.5),
         "pipeline_overhead_ms <= 50": out["pipeline_overhead_ms"] <= 50,
-        "idle_cpu_pct <= 0.5": out["idle_cpu_pct"] <= 0.5,
-        "rss_mb - model_mb <= 200": r["rss_minus_model_mb"] <= 200,
+        "idle_cpu_pct <= 0.5": out["idle_cpu_pct"] is not None and out["idle_cpu_pct"] <= 0.5,
+        "rss_mb - model_mb <= 200": r["rss_minus_model_mb"] is not None
+        and r["rss_minus_model_mb"] <= 200,
     }
     out["config"] = config
     out["notes"] = notes + [
@@ -619,6 +620,8 @@ def write_chart(result: dict[str, Any], png: Path) -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--daemon-child":
         sys.exit(_daemon_child(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    from trayassist.cli_bench import register
+
     parser = argparse.ArgumentParser(prog="trayassist")
-    add_parser(parser.add_subparsers())
+    register(parser.add_subparsers())
     sys.exit(run(parser.parse_args(["bench", *sys.argv[1:]])))

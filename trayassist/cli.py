@@ -188,43 +188,6 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     return run_daemon(_config(args))
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    import json
-
-    from trayassist.control import NoDaemon, request
-
-    try:
-        reply = request({"cmd": "status"})
-    except NoDaemon as exc:
-        _err(str(exc))
-        return FAILED
-    reply.pop("ok", None)
-    if args.json:
-        print(json.dumps(reply))
-    else:
-        print(f"{reply['state']}: {reply['model']} on {reply['engine']}, "
-              f"{reply['jobs_done']} job(s) done")
-        if reply.get("error"):
-            print(f"error: {reply['error']}")
-    return OK
-
-
-def cmd_trigger(args: argparse.Namespace) -> int:
-    from trayassist.control import NoDaemon, request
-
-    try:
-        reply = request({"cmd": "trigger", "action": args.action}, timeout=330)
-    except NoDaemon as exc:
-        _err(str(exc))
-        return FAILED
-    if not reply.get("ok"):
-        _err(reply.get("message") or reply.get("error") or "failed")
-        return FAILED
-    for flag in reply.get("flags", []):
-        _err(f"guard: {flag}")
-    return OK
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trayassist",
@@ -273,18 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("daemon", help="start the tray daemon (the default)").set_defaults(
         func=cmd_daemon)
-    status = sub.add_parser("status", help="ask the running daemon how it is")
-    status.add_argument("--json", action="store_true", help="one JSON object")
-    status.set_defaults(func=cmd_status)
-    trigger = sub.add_parser(
-        "trigger", help="run an action on the current selection, as its hotkey would "
-        "(for Wayland and desktop shortcuts)")
-    trigger.add_argument("action")
-    trigger.set_defaults(func=cmd_trigger)
+    from trayassist import cli_bench, cli_control
 
-    from trayassist import bench
-
-    bench.add_parser(sub)
+    cli_control.register(sub)
+    cli_bench.register(sub)
     return parser
 
 

@@ -1,8 +1,9 @@
 """The composition root: config -> desktop -> worker -> tray -> control socket.
 
 Threads: the main thread runs the tray loop; the worker owns the engine; pynput's
-listener thread and the control thread only enqueue. SIGTERM/SIGINT and Quit cancel
-the running job, which restores the clipboard, and exit within ~2 s.
+listener thread and the control threads only enqueue. SIGTERM/SIGINT (SIGBREAK on
+Windows), Quit in the menu and `trayassist quit` cancel the running job, which restores
+the clipboard, and exit within ~2 s.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class AlreadyRunning(Exception):
     pass
 
 
+def stop_signals() -> list[signal.Signals]:
+    """The signals that mean "quit" here: only those this OS has (SIGBREAK is Windows'
+    Ctrl+Break; SIGTERM exists there but nothing sends it, hence `trayassist quit`)."""
+    return [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK")
+            if hasattr(signal, name)]
+
+
 def acquire_single_instance() -> filelock.BaseFileLock:
     """An OS file lock: released by the kernel when the process dies, even on kill -9,
     so there is never a stale PID file to clean up."""
@@ -45,7 +53,7 @@ def acquire_single_instance() -> filelock.BaseFileLock:
         lock.acquire()
     except filelock.Timeout as exc:
         raise AlreadyRunning(
-            "trayassist is already running: use `trayassist status`, or quit it from the tray"
+            "trayassist is already running: use `trayassist status`, or `trayassist quit`"
         ) from exc
     return lock
 
@@ -79,7 +87,7 @@ class Daemon:
             on_result=self._on_result,
             on_state=self._on_state,
         )
-        self.control = ControlServer(self._handle_control)
+        self.control = ControlServer(self._handle_control, on_quit=self.shutdown)
         self._stopping = threading.Event()
 
     # -- worker thread ------------------------------------------------------------
@@ -233,7 +241,7 @@ class Daemon:
             self._on_state(self.worker.state)
 
         previous = {sig: signal.signal(sig, lambda *_: self.shutdown())
-                    for sig in (signal.SIGTERM, signal.SIGINT)}
+                    for sig in stop_signals()}
         try:
             self.tray.run(setup)
         finally:

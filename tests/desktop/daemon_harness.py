@@ -14,7 +14,7 @@ from typing import Any
 
 from xapp import wait_for
 
-from trayassist.control import NoDaemon, request
+from trayassist.control import ControlError, Endpoint, NoDaemon, endpoint, request
 
 
 class DaemonProc:
@@ -33,8 +33,8 @@ class DaemonProc:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
-    def socket(self) -> Path:
-        return self.home / "run" / "control.sock"
+    def endpoint(self) -> Endpoint:
+        return endpoint(self.home / "run")
 
     def start(self, *, wait_ready: bool = True) -> DaemonProc:
         with self.log.open("ab") as log:
@@ -52,11 +52,11 @@ class DaemonProc:
             return True
         try:
             return self.status()["state"] == "ready"
-        except (NoDaemon, OSError):
+        except (NoDaemon, ControlError, OSError):
             return False
 
     def status(self) -> dict[str, Any]:
-        return request({"cmd": "status"}, path=self.socket, timeout=5.0)
+        return request({"cmd": "status"}, ep=self.endpoint, timeout=5.0)
 
     def cli(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "trayassist", *args], env=self.env,

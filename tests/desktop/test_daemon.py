@@ -176,6 +176,23 @@ def test_sigterm_mid_job_restores_the_clipboard_and_exits_fast(
     assert xclip_get(xserver.env) == BEFORE.encode()
 
 
+def test_quit_mid_job_restores_the_clipboard_and_waits_for_the_exit(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    daemon = start(daemons, xserver.env, scripted={"reply": "upper", "token_delay_s": 1.0})
+    xclip_set(xserver.env, BEFORE)
+    target_window.set_text("a long job that will be interrupted")
+    target_window.select_all()
+    xdotool(xserver.env, "key", REWRITE)
+    wait_for(lambda: daemon.status()["state"] == "busy", timeout=5.0, what="job started")
+    proc = daemon.cli("quit", timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert daemon.proc is not None and daemon.proc.wait(timeout=5) == 0
+    assert target_window.text() == "a long job that will be interrupted"
+    assert xclip_get(xserver.env) == BEFORE.encode()
+    again = daemon.cli("quit", timeout=30)
+    assert again.returncode == 1 and "not running" in again.stderr
+
+
 def test_second_instance_refused_and_kill_9_leaves_no_stale_lock(xserver, daemons) -> None:  # type: ignore[no-untyped-def]
     first = start(daemons, xserver.env, scripted={"reply": "upper"})
     second = first.cli("daemon", timeout=20)
@@ -183,6 +200,9 @@ def test_second_instance_refused_and_kill_9_leaves_no_stale_lock(xserver, daemon
     assert first.proc is not None
     first.proc.kill()
     first.proc.wait()
+    assert Path(first.endpoint.address).exists()  # the dead daemon's socket is stale
+    stale = first.cli("status", timeout=20)
+    assert stale.returncode == 1 and "not running" in stale.stderr, stale.stderr
     again = DaemonProc(xserver.env, scripted={"reply": "upper"})
     again.home, again.env = first.home, first.env  # same home, same lock and socket paths
     daemons.append(again)
