@@ -178,17 +178,24 @@ def test_quit_replies_then_calls_on_quit(served: Served) -> None:
     assert served.quit_called.wait(2)
 
 
+SERVER_CHILD = """
+import sys, threading
+from pathlib import Path
+from trayassist import control
+server = control.ControlServer(lambda r: {"ok": True}, control.endpoint(Path(sys.argv[1])))
+server.start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
 def test_no_daemon_and_stale_socket_after_kill_9(run_dir: Path) -> None:
     ep = control.endpoint(run_dir)
     with pytest.raises(NoDaemon):
         request({"cmd": "status"}, ep=ep)
     child = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, threading; from pathlib import Path; from trayassist import control; "
-         f"s = control.ControlServer(lambda r: {{'ok': True}}, control.endpoint(Path({str(run_dir)!r}))); "
-         "s.start(); print('ready', flush=True); threading.Event().wait()"],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
-            sys.path)})
+        [sys.executable, "-c", SERVER_CHILD, str(run_dir)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     try:
         assert child.stdout is not None and child.stdout.readline().startswith("ready")
         assert request({"cmd": "status"}, ep=ep)["ok"]
