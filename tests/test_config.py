@@ -123,7 +123,7 @@ tldr = { instruction = "One line.", keep_all_facts = false, output_ratio = 0.3 }
     [
         ('model = "x"\n\nmodle = "y"\n', 3,
          'unknown key "modle" (did you mean "model"? allowed: model, engine, threads, '
-         "translate_to, delivery, actions)"),
+         "translate_to, delivery, actions, apps)"),
         ('\nthreads = "four"\n', 2, 'threads: expected an integer 1..64, got "four"'),
         ("threads = 0\n", 1, "threads: expected an integer 1..64, got 0"),
         ("threads = true\n", 1, "threads: expected an integer 1..64, got true"),

@@ -236,10 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("daemon", help="start the tray daemon (the default)").set_defaults(
         func=cmd_daemon)
-    from trayassist import cli_bench, cli_control
+    from trayassist import cli_apps, cli_bench, cli_control
 
     cli_control.register(sub)
     cli_bench.register(sub)
+    cli_apps.register(sub)
     return parser
 
 

@@ -21,11 +21,13 @@ from typing import Any, NoReturn
 
 from trayassist import paths
 from trayassist.actions import BUILTIN_ACTIONS, Action
-from trayassist.hotkey_syntax import HotkeyError, parse_hotkey
+from trayassist.apps import BUILTIN_PROFILES, CAPTURES, INTERRUPT, TERMINAL, AppOverride
+from trayassist.hotkey_syntax import ChordError, HotkeyError, parse_chord, parse_hotkey
 
 ENGINES = ("auto", "llama-cpp", "gpt4all")
 DELIVERIES = ("paste", "clipboard")
-TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "actions")
+TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "actions", "apps")
+APP_KEYS = ("capture", "copy", "paste", "delivery", "enabled")
 ACTION_KEYS = ("instruction", "hotkey", "max_tokens", "temperature", "output_ratio",
                "keep_all_facts")
 ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -46,6 +48,8 @@ class Config:
     translate_to: str = "English"
     delivery: str = "paste"  # paste | clipboard
     actions: Mapping[str, Action] = field(default_factory=_builtin_actions)
+    # Per-app overrides of the built-in profiles, keyed by lower-case app_id.
+    apps: Mapping[str, AppOverride] = field(default_factory=lambda: MappingProxyType({}))
     path: Path | None = None  # the file it came from; None: built-in defaults
 
 
@@ -242,6 +246,49 @@ class _Loader:
                           'action its own hotkey, or turn one off with hotkey = ""')
         return MappingProxyType(actions)
 
+    def chord(self, key: Key, value: Any) -> str:
+        if not isinstance(value, str):
+            self.fail(key, f'expected a key chord like "<ctrl>+<shift>+c" ("" for none), '
+                           f"got {_show(value)}")
+        if not value.strip():
+            return ""
+        try:
+            return parse_chord(value).canonical
+        except ChordError as exc:
+            self.fail(key, str(exc))
+
+    def app(self, name: str, table: Any) -> AppOverride:
+        at = ("apps", name)
+        if not isinstance(table, dict):
+            self.fail(at, f'expected a table ([apps."{name}"] with keys '
+                          f"{', '.join(APP_KEYS)}), got {_show(table)}")
+        self.check_keys(table, APP_KEYS, at)
+        checks: dict[str, Callable[[Key, Any], Any]] = {
+            "capture": lambda key, value: self.choice(key, value, CAPTURES),
+            "copy": self.chord,
+            "paste": self.chord,
+            "delivery": lambda key, value: self.choice(key, value, DELIVERIES),
+            "enabled": self.boolean,
+        }
+        override = AppOverride(**{k: checks[k]((*at, k), v) for k, v in table.items()})
+        base = BUILTIN_PROFILES.get(name.lower())
+        if base is not None and base.kind == TERMINAL and override.copy == INTERRUPT:
+            self.fail((*at, "copy"), f'a terminal turns {INTERRUPT} into an interrupt '
+                      '(SIGINT) of the running command: use "<ctrl>+<shift>+c", or "" '
+                      "to copy nothing")
+        return override
+
+    def apps(self, raw: Any) -> Mapping[str, AppOverride]:
+        if not isinstance(raw, dict):
+            self.fail(("apps",), f'expected tables like [apps."xterm"], got {_show(raw)}')
+        apps: dict[str, AppOverride] = {}
+        for name, table in raw.items():
+            if not name.strip():
+                self.fail(("apps", name), "an app name (its app_id, as `trayassist apps` "
+                          "shows it) cannot be empty")
+            apps[name.strip().lower()] = self.app(name, table)
+        return MappingProxyType(apps)
+
     def config(self, raw: dict[str, Any]) -> Config:
         self.check_keys(raw, TOP_KEYS, ())
         parse: dict[str, Callable[[Any], Any]] = {
@@ -251,6 +298,7 @@ class _Loader:
             "translate_to": lambda value: self.text(("translate_to",), value, "a language name"),
             "delivery": lambda value: self.choice(("delivery",), value, DELIVERIES),
             "actions": self.actions,
+            "apps": self.apps,
         }
         return Config(**{k: parse[k](value) for k, value in raw.items()}, path=self.path)
 
@@ -316,6 +364,17 @@ def default_config_text() -> str:
         "#   output_ratio = 1.6    # 0.1..10 output tokens per input token",
         "#   keep_all_facts = true # check that every number, name and link survives",
         "# {language} in an instruction becomes translate_to.",
+        "",
+        "# Per-app profiles (`trayassist apps` lists them and names the focused app).",
+        "# Terminals, editors and remote-desktop viewers have built-in ones; override by",
+        "# app name (X11 WM_CLASS class, Wayland app_id, Windows exe name), e.g.",
+        '#   [apps."xterm"]',
+        '#   capture = "primary"       # "primary": read the selection without a key, else',
+        '#                             # "copy-keys": send the copy chord below',
+        '#   copy = "<ctrl>+<shift>+c" # the app\'s copy chord; "" = never send one',
+        '#   paste = "<shift>+<insert>" # the app\'s paste chord; "" = none',
+        '#   delivery = "clipboard"    # or "paste"',
+        "#   enabled = false           # trayassist does nothing in this app",
     ]
     for action in BUILTIN_ACTIONS.values():
         out += ["", f"#[actions.{action.name}]", f"#instruction = {_toml(action.instruction)}",

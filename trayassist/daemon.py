@@ -21,10 +21,12 @@ import filelock
 
 from trayassist import models, paths
 from trayassist.actions import Action
+from trayassist.apps import Plan, PlatformKeys, resolve
 from trayassist.config import Config
 from trayassist.control import ControlServer, ensure_private_dir
 from trayassist.engines import Engine, make_engine
 from trayassist.pipeline import JobResult, Status, run_job
+from trayassist.ports import AppInfo
 from trayassist.worker import State, Worker
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,24 @@ def _load_engine(cfg: Config) -> Engine:
     return engine
 
 
+def platform_keys(desktop: Any) -> PlatformKeys:
+    """What every app without a profile gets on this desktop."""
+    mod = "<cmd>" if sys.platform == "darwin" else "<ctrl>"
+    return PlatformKeys(copy=f"{mod}+c", paste=f"{mod}+v",
+                        has_primary=desktop.primary is not None)
+
+
+def focused_plan(desktop: Any, cfg: Config) -> tuple[AppInfo | None, Plan]:
+    """Ask the desktop which app is focused (None if it cannot tell) and resolve its
+    profile. A failing lookup means the default profile, never a failed job."""
+    try:
+        app = desktop.focus.focused_app()
+    except Exception:
+        log.exception("focused app lookup failed; using the default profile")
+        app = None
+    return app, resolve(app, cfg.apps, platform_keys(desktop), cfg.delivery)
+
+
 class Daemon:
     def __init__(self, cfg: Config) -> None:
         from trayassist.desktop import make_desktop
@@ -93,10 +113,18 @@ class Daemon:
     # -- worker thread ------------------------------------------------------------
 
     def _run(self, action: Action, engine: Engine, cancel: threading.Event) -> JobResult:
+        app, plan = self.plan()
         return run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
-                       language=self.cfg.translate_to, delivery=self.cfg.delivery)
+                       language=self.cfg.translate_to, delivery=self.cfg.delivery,
+                       plan=plan, primary=self.desktop.primary, app=app)
+
+    def plan(self) -> tuple[AppInfo | None, Plan]:
+        """The focused app and what it gets (its profile). Worker thread."""
+        return focused_plan(self.desktop, self.cfg)
 
     def _on_result(self, action: Action, result: JobResult) -> None:
+        if result.status is Status.DISABLED:
+            return  # the user turned trayassist off in this app: stay silent
         if result.flags:
             changes = "; ".join(str(f) for f in result.flags)
             self._notify(f"{action.name}: check the result: {changes}")

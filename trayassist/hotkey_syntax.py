@@ -96,8 +96,8 @@ def _part(spec: str, raw: str) -> tuple[str, str]:
     raise HotkeyError(spec, f"{part!r} is neither one character nor a <special> key")
 
 
-def parse_hotkey(spec: str) -> Hotkey:
-    """Parse and check a hotkey; raise HotkeyError saying what is allowed."""
+def _parse(spec: str) -> Hotkey:
+    """Modifiers and exactly one key, in pynput syntax; no rule about which modifiers."""
     text = spec.strip()
     if not text:
         raise HotkeyError(spec)
@@ -114,13 +114,56 @@ def parse_hotkey(spec: str) -> Hotkey:
         raise HotkeyError(spec, "it has modifiers but no key")
     if len(keys) > 1:
         raise HotkeyError(spec, f"it has {len(keys)} keys ({', '.join(keys)}) but takes one")
-    if not _GUARDING.intersection(modifiers):
+    return Hotkey(frozenset(modifiers), keys[0])
+
+
+def parse_hotkey(spec: str) -> Hotkey:
+    """Parse and check a hotkey; raise HotkeyError saying what is allowed."""
+    hotkey = _parse(spec)
+    if not _GUARDING.intersection(hotkey.modifiers):
         raise HotkeyError(
             spec, "it needs <ctrl>, <alt> or <cmd>, else it would swallow ordinary typing"
         )
-    return Hotkey(frozenset(modifiers), keys[0])
+    return hotkey
 
 
 def canonical_hotkey(spec: str) -> str:
     """`parse_hotkey(spec).canonical`: the form to compare and to hand to pynput."""
     return parse_hotkey(spec).canonical
+
+
+
+CHORD_EXPECTED = ('expected modifiers and one key joined by +, e.g. "<ctrl>+<shift>+v" or '
+                  '"<shift>+<insert>"')
+
+
+class ChordError(ValueError):
+    """A key chord to send that cannot be used; the message says what is allowed."""
+
+
+def parse_chord(spec: str) -> Hotkey:
+    """A chord trayassist *sends* (an app's copy or paste keys), e.g. "<ctrl>+<shift>+c"
+    or "<shift>+<insert>": the hotkey syntax, but any modifiers (or none) are allowed,
+    since nothing is grabbed. Still exactly one key."""
+    try:
+        return _parse(spec)
+    except HotkeyError as exc:
+        reason = str(exc).split(" is not a hotkey: ", 1)[-1]
+        reason = reason.removesuffix(EXPECTED).removesuffix("; ")
+        detail = f"{reason}; {CHORD_EXPECTED}" if reason else CHORD_EXPECTED
+        raise ChordError(f'"{spec}" is not a key chord: {detail}') from None
+
+
+def chord_label(spec: str) -> str:
+    """How a chord is shown to people: "<ctrl>+<shift>+v" -> "Ctrl+Shift+V"."""
+    chord = parse_chord(spec)
+    names = {"ctrl": "Ctrl", "alt": "Alt", "alt_gr": "AltGr", "shift": "Shift", "cmd": "Cmd"}
+    mods = [names[m] for m in MODIFIERS if m in chord.modifiers]
+    key = chord.key.strip("<>")
+    key = key.upper() if len(key) == 1 else key.replace("_", " ").title()
+    return "+".join([*mods, key])
+
+
+def canonical_chord(spec: str) -> str:
+    """`parse_chord(spec).canonical`: the form to compare and to send."""
+    return parse_chord(spec).canonical

@@ -16,6 +16,7 @@ class Status(enum.Enum):
     NOTHING_SELECTED = "nothing-selected"
     SECRET = "secret"
     KEYS_HELD = "keys-held"
+    DISABLED = "disabled"  # the focused app's profile has trayassist off: nothing was done
     REFUSED = "refused"  # busy with another job, paused, or the model is not ready
     CANCELLED = "cancelled"
     FAILED = "failed"

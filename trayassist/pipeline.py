@@ -12,12 +12,13 @@ import logging
 import threading
 
 from trayassist.actions import Action
+from trayassist.apps import Plan
 from trayassist.capture import capture
 from trayassist.clipboard_guard import RestoreGuard
 from trayassist.deliver import deliver
 from trayassist.engines.base import Cancelled, Engine, EngineError
 from trayassist.job import DEFAULT_TIMING, JobResult, Status, Timing
-from trayassist.ports import Clipboard, Keys
+from trayassist.ports import AppInfo, Clipboard, Keys, PrimarySelection
 from trayassist.transform import EmptyInput, OffTask, Outcome, transform
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,22 @@ def run_job(
     delivery: str = "paste",
     timing: Timing = DEFAULT_TIMING,
     deadline_s: float = 120.0,
+    plan: Plan | None = None,
+    primary: PrimarySelection | None = None,
+    app: AppInfo | None = None,
 ) -> JobResult:
     """Capture the selection, transform it, deliver it; the user's clipboard is
-    restored on every path. Worker thread."""
+    restored on every path. `plan` is the focused app's profile (None: the platform
+    defaults); `primary` reads a selection without a key. Worker thread."""
+    if plan is not None and not plan.enabled:
+        log.debug("trayassist is off for %s: nothing done", plan.app_id)
+        return JobResult(Status.DISABLED, f"trayassist is off in {plan.app_id}"
+                         + (f" ({plan.note})" if plan.note else "") + ".")
     if not keys.wait_modifiers_released(timing.modifier_release_s):
         return JobResult(Status.KEYS_HELD, "Release the hotkey's keys, then try again.")
     guard = RestoreGuard(clipboard, clipboard.snapshot())
     try:
-        captured = capture(clipboard, keys, guard, timing)
+        captured = capture(clipboard, keys, guard, timing, plan, primary, app)
         if isinstance(captured, JobResult):
             return captured
         original = captured
@@ -61,6 +70,6 @@ def run_job(
         if cancel.is_set():
             return JobResult(Status.CANCELLED, CANCELLED, original=original)
         return deliver(action, outcome, original, clipboard, keys, guard,
-                       delivery=delivery, timing=timing)
+                       delivery=delivery, timing=timing, plan=plan)
     finally:
         guard.restore()

@@ -40,7 +40,9 @@ class Clipboard(Protocol):
         """The clipboard's text, or None when it holds no text. Worker thread."""
 
     def write_text(self, text: str) -> None:
-        """Own the clipboard with `text` as its only content. Worker thread."""
+        """Own the clipboard with `text` as its only content, marked so clipboard
+        managers and history do not record it (X11/Wayland: x-kde-passwordManagerHint =
+        secret). Our own marker never makes is_secret() true. Worker thread."""
 
     def wait_read(self, timeout: float) -> bool:
         """After write_text: block until a program has read our content (the paste
@@ -91,6 +93,12 @@ class Keys(Protocol):
 
     def send_paste(self) -> None:
         """Inject the platform's paste shortcut into the focused window. Worker thread."""
+
+    def send_chord(self, chord: str) -> None:
+        """Inject one chord in pynput syntax ("<ctrl>+<shift>+c", "<shift>+<insert>";
+        see hotkey_syntax.parse_chord) into the focused window: an app's own copy or
+        paste keys. Raises ValueError for a chord it cannot parse, OSError when the
+        keyboard layout has no such key. Worker thread."""
 
 
 class Notifier(Protocol):

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trayassist.engines.base import Cancelled, DeadlineExceeded, EngineInfo, GenOptions
-from trayassist.ports import ClipboardSnapshot
+from trayassist.hotkey_syntax import canonical_chord
+from trayassist.ports import AppInfo, ClipboardSnapshot
 from trayassist.prompting import CHATML, ChatFormat, Prompt
 
 TEXT = "text/plain;charset=utf-8"
@@ -31,6 +32,11 @@ class FakeApp:
     text: str = ""
     selection: tuple[int, int] = (0, 0)
     copy_delay_polls: int = 0  # the app answers Ctrl+C only after this many reads
+    # Chords (canonical) that copy / paste in this app besides the platform's own.
+    copy_chords: tuple[str, ...] = ()
+    paste_chords: tuple[str, ...] = ()
+    interruptible: bool = False  # a terminal: a bare Ctrl+C chord kills its command
+    interrupted: bool = False
 
     def select_all(self) -> None:
         self.selection = (0, len(self.text))
@@ -45,6 +51,8 @@ class FakeClipboard:
         self.formats: dict[str, bytes] = dict(formats or {})
         self.reads_by_target = 0  # set by a pasting app: how often the target read us
         self.restores = 0
+        self.ours = False  # the content is what trayassist wrote (carries our marker)
+        self.history: list[str] = []  # what a clipboard manager recorded (honours the hint)
 
     def snapshot(self) -> ClipboardSnapshot:
         return ClipboardSnapshot(dict(self.formats), owned=bool(self.formats))
@@ -52,29 +60,36 @@ class FakeClipboard:
     def restore(self, snap: ClipboardSnapshot) -> None:
         self.restores += 1
         self.formats = dict(snap.formats)
+        self.ours = False
 
     def clear(self) -> None:
         self.formats = {}
+        self.ours = False
 
     def read_text(self) -> str | None:
         data = self.formats.get(TEXT)
         return data.decode("utf-8") if data is not None else None
 
     def write_text(self, text: str) -> None:
-        self.formats = {TEXT: text.encode("utf-8")}
+        # Marked as the real backends do, so clipboard history leaves it out.
+        self.formats = {TEXT: text.encode("utf-8"), SECRET_HINT: b"secret"}
+        self.ours = True
         self.reads_by_target = 0
 
     def wait_read(self, timeout: float) -> bool:
         return self.reads_by_target > 0
 
     def is_secret(self) -> bool:
-        return self.formats.get(SECRET_HINT) == b"secret"
+        return not self.ours and self.formats.get(SECRET_HINT) == b"secret"
 
     def copy_from(self, text: str, *, secret: bool = False) -> None:
         """What an app (or a password manager) does on copy."""
         self.formats = {TEXT: text.encode("utf-8")}
+        self.ours = False
         if secret:
             self.formats[SECRET_HINT] = b"secret"
+        else:
+            self.history.append(text)
 
 
 class FakeKeys:
@@ -91,13 +106,26 @@ class FakeKeys:
     def wait_modifiers_released(self, timeout: float) -> bool:
         return not self.modifiers_held
 
-    def send_copy(self) -> None:
-        self.sent.append("copy")
+    def send_copy(self, record: bool = True) -> None:
+        if record:
+            self.sent.append("copy")
         if self.app.selected:
             self.clipboard.copy_from(self.app.selected, secret=self.secret)
 
-    def send_paste(self) -> None:
-        self.sent.append("paste")
+    def send_chord(self, chord: str) -> None:
+        """Records the canonical chord; the app copies/pastes on the chords it knows."""
+        canonical = canonical_chord(chord)
+        self.sent.append(canonical)
+        if canonical in self.app.copy_chords:
+            self.send_copy(record=False)
+        elif canonical in self.app.paste_chords:
+            self.send_paste(record=False)
+        elif canonical == "<ctrl>+c" and self.app.interruptible:
+            self.app.interrupted = True
+
+    def send_paste(self, record: bool = True) -> None:
+        if record:
+            self.sent.append("paste")
         text = self.clipboard.read_text()
         if text is None:
             return
@@ -105,6 +133,28 @@ class FakeKeys:
         start, end = self.app.selection
         self.app.text = self.app.text[:start] + text + self.app.text[end:]
         self.app.selection = (start + len(text), start + len(text))
+
+
+class FakePrimary:
+    """A primary selection: `owner` is the app owning it, `text` its selection."""
+
+    def __init__(self, text: str | None = None, owner: AppInfo | None = None) -> None:
+        self.text, self.owner = text, owner
+        self.reads = 0
+
+    def read_primary(self, app: AppInfo | None) -> str | None:
+        self.reads += 1
+        if app is None or self.owner is None or app.app_id != self.owner.app_id:
+            return None
+        return self.text or None
+
+
+class FakeFocus:
+    def __init__(self, app: AppInfo | None = None) -> None:
+        self.app = app
+
+    def focused_app(self) -> AppInfo | None:
+        return self.app
 
 
 class FakeNotifier:

@@ -36,7 +36,7 @@ RunJob = Callable[[Action, Engine, threading.Event], JobResult]
 @dataclass
 class Counts:
     succeeded: int = 0
-    refused: int = 0  # busy, paused, nothing selected, secret, keys held
+    refused: int = 0  # busy, paused, nothing selected, secret, keys held, app disabled
     failed: int = 0  # engine failures and cancellations
 
     @property
@@ -44,7 +44,8 @@ class Counts:
         return self.succeeded + self.refused + self.failed
 
 
-_REFUSED = {Status.NOTHING_SELECTED, Status.SECRET, Status.KEYS_HELD, Status.REFUSED}
+_REFUSED = {Status.NOTHING_SELECTED, Status.SECRET, Status.KEYS_HELD, Status.REFUSED,
+            Status.DISABLED}
 
 
 @dataclass

@@ -50,3 +50,13 @@ class BasicKeys:
     def send_paste(self) -> None:
         with self._ctl.pressed(self._mod):
             self._ctl.tap("v")
+
+    def send_chord(self, chord: str) -> None:
+        """pynput's own parser reads the chord (parse_chord checks it first)."""
+        from trayassist.hotkey_syntax import parse_chord
+
+        keys = self._kb.HotKey.parse(parse_chord(chord).canonical)
+        for key in keys:
+            self._ctl.press(key)
+        for key in reversed(keys):
+            self._ctl.release(key)

@@ -1,4 +1,5 @@
-"""The X11 backend: CLIPBOARD snapshots of every target, XTest keys, root-window key grabs."""
+"""The X11 backend: CLIPBOARD snapshots of every target, XTest keys, root-window key grabs,
+the focused app by WM_CLASS, and keyless capture from PRIMARY."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def make(notify_fallback: Callable[[str, str], None] | None = None) -> Desktop:
                     "%s", WAYLAND_HINT)
     try:
         from trayassist.desktop.x11.clipboard import X11Clipboard
+        from trayassist.desktop.x11.focus import X11Focus, X11Primary
         from trayassist.desktop.x11.hotkeys import X11Hotkeys
         from trayassist.desktop.x11.keys import X11Keys
     except ImportError as exc:
@@ -36,4 +38,5 @@ def make(notify_fallback: Callable[[str, str], None] | None = None) -> Desktop:
     except Exception as exc:
         raise DesktopUnavailable(f"cannot use X display {display!r} ({exc}): check DISPLAY and "
                                  "that the X server accepts this user (xhost/xauth)") from exc
-    return Desktop(clipboard, keys, CommandNotifier(notify_fallback), X11Hotkeys(), "x11")
+    return Desktop(clipboard, keys, CommandNotifier(notify_fallback), X11Hotkeys(), "x11",
+                   focus=X11Focus(), primary=X11Primary())

@@ -53,14 +53,28 @@ def _text_items(text: str) -> dict[str, Item]:
 
 
 class Reader(Connection):
-    """Converts CLIPBOARD into a property on our window and reads it (incl. INCR)."""
+    """Converts a selection (CLIPBOARD unless told) into a property on our window and
+    reads it (incl. INCR)."""
 
-    def __init__(self, name: str | None) -> None:
+    def __init__(self, name: str | None, selection: str = "CLIPBOARD") -> None:
         super().__init__(name, X.PropertyChangeMask)  # PropertyNotify drives INCR reads
         self.prop = self.atom("TRAYASSIST_SELECTION")
+        self.sel = self.atom(selection)
 
     def has_owner(self) -> bool:
-        return self.owner() != X.NONE
+        return self.owner(self.sel) != X.NONE
+
+    def text(self, deadline: float) -> str | None:
+        """The selection's text from the first text target its owner offers, or None."""
+        targets = self.targets(min(deadline, time.monotonic() + READ_TIMEOUT))
+        for name in TEXT_TARGETS:
+            if targets is not None and name not in targets:
+                continue
+            item = self.convert(name, min(deadline, time.monotonic() + READ_TIMEOUT))
+            if item is not None and item.format == 8:
+                latin1 = item.type == "STRING"
+                return item.data.decode("latin-1" if latin1 else "utf-8", errors="replace")
+        return None
 
     def focus_client(self) -> int | None:
         """The client holding the keyboard focus, or None when that is unknown."""
@@ -81,12 +95,12 @@ class Reader(Connection):
         self.win.delete_property(self.prop)
         while self.d.pending_events():  # drop late answers to an earlier, timed-out request
             self.d.next_event()
-        self.win.convert_selection(self.clip, tatom, self.prop, X.CurrentTime)
+        self.win.convert_selection(self.sel, tatom, self.prop, X.CurrentTime)
         self.d.flush()
         ev = pump(self.d, lambda e: e.type == X.SelectionNotify and e.requestor.id == win
                   and e.target == tatom, deadline)
         if ev is None:
-            log.info("clipboard owner did not answer for target %s in time", target)
+            log.info("selection owner did not answer for target %s in time", target)
             return None
         if ev.property == X.NONE:
             return None  # the owner refused this target
@@ -140,6 +154,7 @@ class X11Clipboard:
         # Property type/format per target from the last snapshot, so restore answers exactly
         # as the original owner did (e.g. TEXT typed as UTF8_STRING). Worker thread only.
         self._kinds: dict[str, tuple[str, int]] = {}
+        self._marked = False  # what we serve now is our own result (write_text)
 
     def _reader(self) -> Reader:
         reader = getattr(self._local, "reader", None)
@@ -170,6 +185,7 @@ class X11Clipboard:
         return ClipboardSnapshot(formats, owned=True)
 
     def restore(self, snap: ClipboardSnapshot) -> None:
+        self._marked = False
         if not snap.owned:
             self._server.own(None)
             return
@@ -182,10 +198,14 @@ class X11Clipboard:
     def clear(self) -> None:
         # Own it with no targets rather than setting no owner: clipboard managers re-assert
         # their copy when the owner vanishes, which would look like the user's new copy.
+        self._marked = False
         self._server.own({})
 
     def write_text(self, text: str) -> None:
-        self._server.own(_text_items(text))
+        # The KDE hint keeps clipboard managers (Klipper, CopyQ, GPaste...) from recording
+        # our result: it is the user's text, and only passes through the clipboard.
+        self._server.own({**_text_items(text), SECRET_HINT: Item(SECRET_HINT, 8, b"secret")})
+        self._marked = True
 
     def wait_read(self, timeout: float) -> bool:
         # Only a read by the focused client counts: clipboard managers read every new
@@ -193,25 +213,19 @@ class X11Clipboard:
         return self._server.wait_read(self._reader().focus_client(), timeout)
 
     def read_text(self) -> str | None:
-        deadline = time.monotonic() + TEXT_TIMEOUT
         r = self._reader()
         if not r.has_owner():
             return None
-        targets = r.targets(min(deadline, time.monotonic() + READ_TIMEOUT))
-        for name in TEXT_TARGETS:
-            if targets is not None and name not in targets:
-                continue
-            item = r.convert(name, min(deadline, time.monotonic() + READ_TIMEOUT))
-            if item is not None and item.format == 8:
-                latin1 = item.type == "STRING"
-                return item.data.decode("latin-1" if latin1 else "utf-8", errors="replace")
-        return None
+        return r.text(time.monotonic() + TEXT_TIMEOUT)
 
     def is_secret(self) -> bool:
         deadline = time.monotonic() + TEXT_TIMEOUT
         r = self._reader()
-        if not r.has_owner():
+        owner = r.owner()
+        if owner == X.NONE:
             return False
+        if self._marked and owner == self._server.window_id:
+            return False  # our own result: we marked it to keep it out of history
         targets = r.targets(min(deadline, time.monotonic() + READ_TIMEOUT)) or []
         if SECRET_HINT not in targets:
             return False

@@ -15,6 +15,8 @@ from Xlib import XK, X
 from Xlib.display import Display
 from Xlib.ext import xtest
 
+from trayassist.hotkey_syntax import parse_chord
+
 POLL_STEP = 0.01  # 10 ms: well under human reaction time, cheap (one local round trip)
 
 # Any key held during injection spoils it: a held modifier turns Ctrl+C into another
@@ -22,6 +24,30 @@ POLL_STEP = 0.01  # 10 ms: well under human reaction time, cheap (one local roun
 # grabbing client (our hotkey listener), which swallows the injected Ctrl+C. Lock keys
 # (Caps Lock, Num Lock: the Lock and Mod2 rows) are toggles, not chords, and are ignored.
 _LOCK_ROWS = (X.LockMapIndex, X.Mod2MapIndex)
+
+_MODIFIER_SYMS = {"ctrl": "Control_L", "alt": "Alt_L", "alt_gr": "ISO_Level3_Shift",
+                  "shift": "Shift_L", "cmd": "Super_L"}
+_SPECIAL_SYMS = {"esc": "Escape", "enter": "Return", "backspace": "BackSpace",
+                 "page_up": "Prior", "page_down": "Next", "print_screen": "Print",
+                 "scroll_lock": "Scroll_Lock"}
+
+
+def chord_keysyms(chord: str) -> list[int]:
+    """A chord in pynput syntax -> keysyms, modifiers first (ValueError if unparsable)."""
+    parsed = parse_chord(chord)
+    syms = [XK.string_to_keysym(_MODIFIER_SYMS[m]) for m in sorted(parsed.modifiers)]
+    key = parsed.key
+    if len(key) == 1:
+        code = ord(key)  # Latin-1 keysyms are their code points; the rest are offset
+        sym = code if 0x20 <= code <= 0xFF else 0x01000000 + code
+    elif key[1:-1].isdigit():
+        sym = int(key[1:-1])  # pynput's <N> on X11 is a keysym
+    else:
+        name = key[1:-1]
+        sym = XK.string_to_keysym(_SPECIAL_SYMS.get(name, name.capitalize()))
+    if not sym:
+        raise ValueError(f"no X keysym for {key} in {chord!r}")
+    return [*syms, sym]
 
 
 class X11Keys:
@@ -65,22 +91,26 @@ class X11Keys:
         return True
 
     def send_copy(self) -> None:
-        self._chord(XK.XK_Control_L, XK.XK_c)
+        self._chord([XK.XK_Control_L, XK.XK_c])
 
     def send_paste(self) -> None:
-        self._chord(XK.XK_Control_L, XK.XK_v)
+        self._chord([XK.XK_Control_L, XK.XK_v])
 
-    def _chord(self, modifier_sym: int, key_sym: int) -> None:
+    def send_chord(self, chord: str) -> None:
+        self._chord(chord_keysyms(chord))
+
+    def _chord(self, syms: list[int]) -> None:
         d = self._d()
-        mod, key = d.keysym_to_keycode(modifier_sym), d.keysym_to_keycode(key_sym)
-        if not mod or not key:
-            raise OSError(f"keyboard layout has no key for {XK.keysym_to_string(key_sym)!r}")
+        codes = [d.keysym_to_keycode(sym) for sym in syms]
+        for sym, code in zip(syms, codes, strict=True):
+            if not code:
+                raise OSError(f"keyboard layout has no key for {XK.keysym_to_string(sym)!r}")
         # Press and release as one chord, as a person does; sync so the events are queued
         # in the server before we return and the caller starts polling for the effect.
-        xtest.fake_input(d, X.KeyPress, mod)
-        xtest.fake_input(d, X.KeyPress, key)
-        xtest.fake_input(d, X.KeyRelease, key)
-        xtest.fake_input(d, X.KeyRelease, mod)
+        for code in codes:
+            xtest.fake_input(d, X.KeyPress, code)
+        for code in reversed(codes):
+            xtest.fake_input(d, X.KeyRelease, code)
         d.sync()
 
     def close(self) -> None:

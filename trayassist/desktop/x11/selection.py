@@ -162,6 +162,7 @@ class SelectionServer(threading.Thread):
         self._transfers: dict[tuple[int, int], _Transfer] = {}
         self._read = threading.Condition()
         self._readers: set[int] = set()  # clients that read content since we took ownership
+        self.window_id = 0  # our owner window, once the thread is ready
 
     # -- called from other threads --------------------------------------------------------
     def own(self, items: dict[str, Item] | None, exit_when_disowned: bool = False) -> bool:
@@ -203,6 +204,7 @@ class SelectionServer(threading.Thread):
         try:
             self.c = Connection(self._display_name, X.PropertyChangeMask)  # for timestamps
             self._stamp = self.c.atom("TRAYASSIST_TIMESTAMP")
+            self.window_id = self.c.win.id
             if self.c.d.has_extension("XFIXES"):
                 self.c.d.xfixes_query_version()
                 self.c.d.xfixes_select_selection_input(

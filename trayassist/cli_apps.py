@@ -1,0 +1,75 @@
+"""`trayassist apps`: the per-app profiles, and what the focused app gets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+from trayassist.apps import BUILTIN_PROFILES, AppProfile, PlatformKeys, describe, lookup
+from trayassist.config import load_config
+
+
+def register(sub: Any) -> None:
+    apps = sub.add_parser("apps", help="per-app profiles (terminals, editors...) and what "
+                          "the focused app gets")
+    apps.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                      help="wait this long before asking which app is focused (time to "
+                           "click into the app you want to check)")
+    apps.add_argument("--json", action="store_true", help="one JSON object")
+    apps.set_defaults(func=cmd_apps)
+
+
+def _focused(delay: float) -> tuple[Any, str, Any]:
+    """(AppInfo or None, why unknown, the desktop or None)."""
+    from trayassist.desktop import DesktopUnavailable, make_desktop
+
+    try:
+        desktop = make_desktop()
+    except DesktopUnavailable as exc:
+        return None, str(exc), None
+    if delay > 0:
+        time.sleep(delay)
+    app = desktop.focus.focused_app()
+    return app, "" if app else f"the {desktop.backend} desktop cannot tell", desktop
+
+
+def cmd_apps(args: argparse.Namespace) -> int:
+    from trayassist.daemon import focused_plan, platform_keys
+
+    cfg = load_config()
+    app, why, desktop = _focused(args.delay)
+    platform = platform_keys(desktop) if desktop is not None else PlatformKeys()
+    names = sorted(set(BUILTIN_PROFILES) | set(cfg.apps))
+    rows = []
+    for name in names:
+        _, origin, profile = lookup(name, cfg.apps)
+        rows.append({"app": name, "origin": origin, "kind": profile.kind,
+                     **describe(profile, platform), "note": profile.note})
+    focused: dict[str, Any] = {"app": None, "why_unknown": why}
+    if desktop is not None:
+        app, plan = focused_plan(desktop, cfg)
+        focused = {"app": app.app_id if app else None, "process": app.process if app else None,
+                   "profile": plan.profile, "origin": plan.origin,
+                   **describe(lookup(plan.app_id, cfg.apps)[2], platform),
+                   "delivery": plan.delivery, "why_unknown": why}
+    if args.json:
+        print(json.dumps({"profiles": rows, "focused": focused}, indent=2))
+        return 0
+    print(f"{'APP':<26} {'KIND':<14} {'CAPTURE':<10} {'COPY':<22} {'PASTE':<22} "
+          f"{'DELIVERY':<10} {'ON':<3} ORIGIN")
+    for r in rows:
+        print(f"{r['app']:<26} {r['kind']:<14} {r['capture'][:10]:<10} {r['copy']:<22} "
+              f"{r['paste']:<22} {r['delivery']:<10} {r['enabled']:<3} {r['origin']}")
+    default = describe(AppProfile(), platform)
+    print(f"\nany other app: capture {default['capture']}, copy {default['copy']}, "
+          f"paste {default['paste']}, delivery {cfg.delivery} (config)")
+    if focused["app"] is None:
+        print(f"focused app: unknown ({why}): it gets the default profile")
+    else:
+        print(f"focused app: {focused['app']} (process {focused['process'] or '?'}) -> "
+              f"profile {focused['profile']} ({focused['origin']}): capture "
+              f"{focused['capture']}, copy {focused['copy']}, paste {focused['paste']}, "
+              f"delivery {focused['delivery']}, enabled {focused['enabled']}")
+    return 0
