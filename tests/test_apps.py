@@ -191,19 +191,34 @@ def test_key_forwarding_viewer_is_off_by_default() -> None:
     assert "another machine" in result.message
 
 
-def test_normal_app_owning_primary_is_captured_without_a_key_then_pasted() -> None:
+def test_app_opted_into_primary_is_captured_without_a_key_then_pasted() -> None:
     info = app("mousepad")
     target, clipboard, keys = setup("teh text")
-    result = job(clipboard, keys, info, primary=FakePrimary("teh text", owner=info))
-    assert result.status is Status.DONE
-    assert keys.sent == ["paste"]  # no copy keystroke
-    assert target.text == "TEH TEXT" and clipboard.formats == OLD
+    for overrides in ({"mousepad": AppOverride(capture="primary")},
+                      {"default": AppOverride(capture="primary")}):
+        target.text, clipboard.formats, keys.sent = "teh text", dict(OLD), []
+        target.select_all()
+        result = job(clipboard, keys, info, overrides=overrides,
+                     primary=FakePrimary("teh text", owner=info))
+        assert result.status is Status.DONE
+        assert keys.sent == ["paste"]  # no copy keystroke
+        assert target.text == "TEH TEXT" and clipboard.formats == OLD
+
+
+def test_other_apps_default_to_the_copy_keys_even_when_they_own_primary() -> None:
+    # An app keeps PRIMARY for a selection in a tab the user left: not proof enough.
+    info = app("mousepad")
+    target, clipboard, keys = setup("")
+    result = job(clipboard, keys, info, primary=FakePrimary("other tab's text", owner=info))
+    assert result.status is Status.NOTHING_SELECTED and keys.sent == ["copy"]
+    assert target.text == ""
 
 
 def test_primary_owned_by_another_app_falls_back_to_the_copy_keys() -> None:
     target, clipboard, keys = setup("the real selection")
     stale = FakePrimary("old selection elsewhere", owner=app("firefox"))
-    result = job(clipboard, keys, app("mousepad"), primary=stale)
+    result = job(clipboard, keys, app("mousepad"), primary=stale,
+                 overrides={"mousepad": AppOverride(capture="primary")})
     assert result.status is Status.DONE and keys.sent == ["copy", "paste"]
     assert target.text == "THE REAL SELECTION"
 

@@ -5,6 +5,14 @@ The platform supplies the defaults (copy Ctrl+C, paste Ctrl+V; Cmd on macOS; whe
 primary selection exists) and a profile overrides only what differs. Profiles are keyed
 by `AppInfo.app_id`: the X11 WM_CLASS class, the Wayland app_id or the Windows exe name,
 lower-case. A terminal turns Ctrl+C into SIGINT, so a terminal profile never sends it.
+
+Why other apps default to the copy keys, not the keyless primary read: an app keeps
+owning PRIMARY for a selection in a tab the user has left (measured: mousepad keeps
+serving tab 1's selection after Ctrl+N opens tab 2; browsers do the same), so "the
+focused app owns PRIMARY" does not prove it is the selection under the cursor, and
+pasting over it would put text where nothing was selected. Terminals (result goes to
+the clipboard, nothing is replaced) and editors with their own profile read PRIMARY;
+any app can opt in with `capture = "primary"`, and `[apps.default]` changes the default.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ DELIVERIES = ("paste", "clipboard")
 INTERRUPT = "<ctrl>+c"  # in a terminal: SIGINT to the running command
 
 TERMINAL, FORWARDER, EDITOR, PASSWORDS = "terminal", "forwards keys", "editor", "passwords"
+DEFAULT = "default"  # the profile of every app without one; [apps.default] overrides it
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class AppProfile:
     config's); an empty chord means "send no key" (the app has none that is safe)."""
 
     kind: str = "app"
-    capture: str | None = None  # "primary": read the selection without a key, else copy keys
+    capture: str | None = None  # "primary": keyless read first; None/"copy-keys": copy keys
     copy: str | None = None  # chord; "" = never send a copy key
     paste: str | None = None  # chord; "" = no paste key (deliver to the clipboard)
     delivery: str | None = None  # "paste" | "clipboard"
@@ -147,7 +156,9 @@ def lookup(app_id: str | None, overrides: Mapping[str, AppOverride] | None = Non
     base = BUILTIN_PROFILES.get(key) if key else None
     override = overrides.get(key) if key else None
     if base is None and override is None:
-        return "default", "default", AppProfile(kind="app")
+        default = overrides.get(DEFAULT)
+        profile = default.apply(AppProfile()) if default else AppProfile()
+        return DEFAULT, "config" if default else DEFAULT, profile
     origin = "built-in + config" if base and override else "built-in" if base else "config"
     profile = base or AppProfile(kind="app")
     return key, origin, override.apply(profile) if override else profile
@@ -158,7 +169,7 @@ def resolve(app: AppInfo | None, overrides: Mapping[str, AppOverride] | None,
     """The plan for a job: the profile merged over the platform's defaults and the
     config's delivery. A terminal's copy chord is never a bare Ctrl+C."""
     name, origin, p = lookup(app.app_id if app else None, overrides)
-    capture = p.capture or "primary"
+    capture = p.capture or "copy-keys"
     copy = p.copy
     if p.kind == TERMINAL and _same(copy if copy is not None else platform.copy, INTERRUPT):
         copy = ""  # refuse to interrupt; the config loader already rejects this
@@ -185,7 +196,7 @@ def describe(p: AppProfile, platform: PlatformKeys) -> dict[str, str]:
     """The columns `trayassist apps` shows for one profile."""
     def chord(value: str | None, default: str) -> str:
         return "(none)" if value == "" else value or f"{default} (default)"
-    capture = p.capture or "primary"
+    capture = p.capture or "copy-keys"
     if capture == "primary" and not platform.has_primary:
         capture = "copy-keys (no primary selection here)"
     return {"capture": capture, "copy": chord(p.copy, platform.copy),

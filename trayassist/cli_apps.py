@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from trayassist.apps import BUILTIN_PROFILES, AppProfile, PlatformKeys, describe, lookup
+from trayassist.apps import BUILTIN_PROFILES, PlatformKeys, describe, lookup
 from trayassist.config import load_config
 
 
@@ -62,7 +62,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"{r['app']:<26} {r['kind']:<14} {r['capture'][:10]:<10} {r['copy']:<22} "
               f"{r['paste']:<22} {r['delivery']:<10} {r['enabled']:<3} {r['origin']}")
-    default = describe(AppProfile(), platform)
+    default = describe(lookup(None, cfg.apps)[2], platform)
     print(f"\nany other app: capture {default['capture']}, copy {default['copy']}, "
           f"paste {default['paste']}, delivery {cfg.delivery} (config)")
     if focused["app"] is None:

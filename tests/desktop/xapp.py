@@ -10,6 +10,8 @@ The control socket takes one request per line and answers one JSON line:
     get                    {"text": ...}             focus      {"focus": widget or null}
     keys / clear_keys      every KeyPress/KeyRelease the widget got: keysym, state, send_event
     own <json {target: str}>   own CLIPBOARD through Tk, serving these targets
+    deselect               clear the selection (Tk may keep owning PRIMARY)
+    secret_copy <json bool>  copies marked secret, selection not exported (a password field)
     quit
 Imported, it provides XAppClient (the test side) and xdotool / xclip helpers.
 """
@@ -220,6 +222,8 @@ def _main(argv: list[str]) -> None:
             # The cursor ends where a mouse or Shift+arrow selection would leave it, so a
             # paste after deleting the selection lands where the selection was.
             text.mark_set("insert", f"1.0+{end}c")
+        elif cmd == "deselect":
+            text.tag_remove("sel", "1.0", "end")
         elif cmd == "get":
             return {"text": text.get("1.0", "end-1c")}
         elif cmd == "keys":
@@ -234,7 +238,10 @@ def _main(argv: list[str]) -> None:
             for target, value in json.loads(rest).items():
                 root.clipboard_append(value, type=target)
         elif cmd == "secret_copy":
+            # As a password field does: its selection is not exported to PRIMARY either
+            # (Qt and GTK password entries never own PRIMARY), so only the copy shows it.
             secret_copy["on"] = bool(json.loads(rest))
+            text.configure(exportselection=not secret_copy["on"])
         elif cmd == "quit":
             root.after_idle(root.destroy)
         else:

@@ -51,6 +51,20 @@ def _wm_class(win: Any) -> tuple[str, str] | None:
     return (cls[0], cls[1]) if cls else None
 
 
+def _server_pid(r: Reader, xid: int) -> int | None:
+    """The owning process as the X server knows it (X-Resource), for local clients that
+    set no _NET_WM_PID (Tk, some toolkits without a window manager)."""
+    if not r.d.has_extension("X-Resource"):
+        return None
+    from Xlib.ext import res
+
+    reply = r.d.res_query_client_ids([{"client": xid, "mask": res.LocalClientPIDMask}])
+    for ident in reply.ids:
+        if ident.spec.mask & res.LocalClientPIDMask and ident.value:
+            return int(ident.value[0])
+    return None
+
+
 class X11Focus(_PerThread):
     """The Focus port on X11. Worker thread (any one thread per instance)."""
 
@@ -101,6 +115,8 @@ class X11Focus(_PerThread):
         instance, klass = cls
         prop = win.get_full_property(r.atom("_NET_WM_PID"), X.AnyPropertyType)
         pid = int(prop.value[0]) if prop is not None and len(prop.value) else None
+        if pid is None:
+            pid = _server_pid(r, int(win.id))
         machine = win.get_full_property(r.atom("WM_CLIENT_MACHINE"), X.AnyPropertyType)
         local = machine is None or bytes(machine.value).decode(errors="replace") in (
             socket.gethostname(), "localhost")
@@ -116,8 +132,67 @@ class X11Focus(_PerThread):
         return app
 
 
+def _toplevel(r: Reader, xid: int) -> int:
+    """The root's child that contains window `xid` (a WM frame or the toplevel itself)."""
+    root = r.d.screen().root.id
+    win = r.d.create_resource_object("window", xid)
+    for _ in range(MAX_DEPTH):
+        parent = win.query_tree().parent
+        pid = int(getattr(parent, "id", parent))
+        if pid in (X.NONE, root):
+            return int(win.id)
+        win = parent
+    return int(win.id)
+
+
+def _viewable(r: Reader, xid: int) -> bool:
+    win = r.d.create_resource_object("window", xid)
+    return bool(win.get_attributes().map_state == X.IsViewable)
+
+
 class X11Primary(_PerThread):
-    """The PrimarySelection port on X11. Worker thread (any one thread per instance)."""
+    """The PrimarySelection port on X11. Worker thread (any one thread per instance).
+
+    PRIMARY says nothing about *which* window's selection it is, and apps keep owning it
+    after focus moves. So the read happens only when (1) the owner is the focused client,
+    and (2) the owner window lies inside the focused toplevel, or is a hidden helper
+    window (GTK and Qt own selections through one) of a client showing no other
+    toplevel: a selection made in another window of the same app is not used.
+    """
+
+    def _owned_by_focused_window(self, r: Reader, owner: int) -> bool:
+        focus = r.d.get_input_focus().focus
+        fid = int(getattr(focus, "id", focus))
+        if fid in (X.NONE, X.PointerRoot):
+            return False
+        client = r.client_of(fid)
+        if r.client_of(owner) != client:
+            return False
+        focused_top, owner_top = _toplevel(r, fid), _toplevel(r, owner)
+        if owner_top == focused_top:
+            return True
+        if _viewable(r, owner_top):
+            return False  # owned from another visible window of this app
+        shown = [top for top in self._toplevels_of(r, client) if top != focused_top]
+        return not shown
+
+    def _toplevels_of(self, r: Reader, client: int) -> list[int]:
+        """The viewable root children (toplevels or WM frames) showing `client`'s windows."""
+        found = []
+        wm_state = r.atom("WM_STATE")
+        for child in r.d.screen().root.query_tree().children:
+            if child.get_attributes().map_state != X.IsViewable:
+                continue
+            if r.client_of(child.id) == client:
+                found.append(int(child.id))
+                continue
+            if child.get_full_property(wm_state, X.AnyPropertyType) is not None:
+                continue  # an unreparented toplevel of another client
+            for sub in child.query_tree().children:  # a WM frame: is its client ours?
+                if r.client_of(sub.id) == client:
+                    found.append(int(child.id))
+                    break
+        return found
 
     def read_primary(self, app: AppInfo | None) -> str | None:
         if app is None:
@@ -127,9 +202,8 @@ class X11Primary(_PerThread):
             owner = r.owner(r.sel)
             if owner == X.NONE:
                 return None
-            focused = r.focus_client()
-            if focused is None or r.client_of(owner) != focused:
-                log.debug("PRIMARY is not owned by the focused app %s", app.app_id)
+            if not self._owned_by_focused_window(r, owner):
+                log.debug("PRIMARY is not the focused window's selection (%s)", app.app_id)
                 return None
             deadline = time.monotonic() + PRIMARY_TIMEOUT
             targets = r.targets(deadline)
