@@ -7,9 +7,15 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from trayassist import __version__, models, paths
-from trayassist.config import Config, ConfigError, load_config, write_default_config
+from trayassist import __version__, paths
+
+if TYPE_CHECKING:
+    from trayassist.config import Config
+
+# Imports of the core stay inside the commands: `status` and `trigger` (run from compositor
+# key bindings) must not pay for config, models or engines.
 
 # Exit codes (documented in the README; the tray and the benchmarks rely on them).
 OK, FAILED, USAGE, GUARD, EMPTY_INPUT, MODEL_ERROR, GENERATION_ERROR = 0, 1, 2, 3, 4, 5, 6
@@ -23,10 +29,13 @@ def _err(message: str) -> None:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from trayassist.config import load_config
+
     return load_config()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from trayassist import models
     from trayassist.cleanup import StreamCleaner
     from trayassist.engines import EngineError, make_engine
     from trayassist.engines.base import ModelLoadError
@@ -93,6 +102,8 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from trayassist import models
+
     cfg = _config(args)
     print(f"{'NAME':<24} {'SIZE':>7}  {'FORMAT':<7} {'INSTALLED':<9} {'ACTIVE':<6} LICENSE")
     for entry in models.CATALOG.values():
@@ -106,6 +117,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_pull(args: argparse.Namespace) -> int:
+    from trayassist import models
     from trayassist.download import DownloadError
 
     try:
@@ -118,6 +130,8 @@ def cmd_models_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_models_use(args: argparse.Namespace) -> int:
+    from trayassist import models
+
     _config(args)  # refuse to edit a config that does not load
     try:
         value = models.set_active(args.spec, paths.config_file())
@@ -162,6 +176,8 @@ def cmd_config_path(args: argparse.Namespace) -> int:
 
 
 def cmd_config_init(args: argparse.Namespace) -> int:
+    from trayassist.config import write_default_config
+
     target = paths.config_file()
     write_default_config(target)
     print(f"wrote {target}")
@@ -252,9 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = getattr(args, "func", cmd_daemon)  # no command: start the tray
     try:
         return handler(args)
-    except ConfigError as exc:
-        _err(str(exc))
-        return USAGE
     except KeyboardInterrupt:
         _err("interrupted")
         return INTERRUPTED
+    except Exception as exc:
+        from trayassist.config import ConfigError  # only now: see the imports above
+
+        if not isinstance(exc, ConfigError):
+            raise
+        _err(str(exc))
+        return USAGE
