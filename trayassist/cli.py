@@ -7,10 +7,10 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from trayassist import __version__, paths
 
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
     from trayassist.config import Config
 

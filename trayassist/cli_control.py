@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs start-up time on this path
+if TYPE_CHECKING:
+    from typing import Any
 
 OK, FAILED = 0, 1
 TRIGGER_TIMEOUT_S = 330.0  # the daemon gives a job 300 s; its reply may take a moment more

@@ -19,26 +19,26 @@ answered without touching the model: `trigger` only enqueues.
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
 import json
 import logging
 import os
-import re
-import secrets
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trayassist import paths
 
-log = logging.getLogger(__name__)
+# `trayassist trigger` runs from compositor key bindings: this module is on the CLI's fast
+# path, so it avoids importing typing, dataclasses and friends at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
+    Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 HANDSHAKE_S = 2.0  # a client that connects and says nothing is dropped after this
@@ -55,13 +55,16 @@ class ControlError(Exception):
     """A daemon is there but the exchange failed: wrong key, timeout, broken reply."""
 
 
-@dataclass(frozen=True)
 class Endpoint:
     """Where one daemon listens. `family` is multiprocessing's: AF_UNIX or AF_PIPE."""
 
-    family: str
-    address: str
-    key_file: Path
+    __slots__ = ("address", "family", "key_file")
+
+    def __init__(self, family: str, address: str, key_file: Path) -> None:
+        self.family, self.address, self.key_file = family, address, key_file
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.family!r}, {self.address!r}, {str(self.key_file)!r})"
 
     @property
     def lock_file(self) -> Path:
@@ -70,6 +73,9 @@ class Endpoint:
 
 def pipe_name(runtime_dir: Path, user: str | None = None) -> str:
     """The Windows pipe for this user and runtime folder (TRAYASSIST_HOME isolates)."""
+    import hashlib
+    import re
+
     user = user if user is not None else _user()
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", user)[:40] or "user"
     digest = hashlib.sha256(str(runtime_dir).encode("utf-8", "surrogatepass")).hexdigest()
@@ -77,6 +83,8 @@ def pipe_name(runtime_dir: Path, user: str | None = None) -> str:
 
 
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name (containers): the pid's user id will do
@@ -100,6 +108,8 @@ def ensure_private_dir(path: Path) -> None:
 
 def write_key(key_file: Path) -> bytes:
     """A fresh random key, written atomically and created owner-only (no 0644 window)."""
+    import secrets
+
     key = secrets.token_bytes(KEY_BYTES)
     ensure_private_dir(key_file.parent)
     tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}")
