@@ -1,4 +1,10 @@
-"""`trayassist doctor`: what works here, what is missing, and the fix for each."""
+"""`trayassist doctor`: what works here, what is missing, and the fix for each.
+
+Every check reads `sys.platform` when it runs, so the same decisions (which desktop
+backend, which engine, which control endpoint, which fix to print) are made here as in
+the daemon, on Linux, macOS and Windows alike. Checks that only mean something on one
+platform say "native" or "n/a" elsewhere instead of failing.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from trayassist import models
-
 INSTALL = "bash installers/install.sh"
+WINDOWS_INSTALL = "reinstall trayassist with its Windows installer"
+
+# Python modules each desktop backend needs (import name -> pip name). A backend added
+# under trayassist/desktop/ adds its line here.
+BACKEND_NEEDS: dict[str, dict[str, str]] = {
+    "x11": {"Xlib": "python-xlib", "pystray": "pystray", "PIL": "Pillow"},
+    "basic": {"pynput": "pynput", "pyperclip": "pyperclip", "pystray": "pystray",
+              "PIL": "Pillow"},
+    "windows": {"pystray": "pystray", "PIL": "Pillow"},
+}
 
 
 @dataclass(frozen=True)
@@ -23,15 +37,67 @@ class Check:
     required: bool = True  # False: only the tray needs it; `run` works without
 
 
+def install_fix(*pip_names: str) -> str:
+    """How to get missing Python pieces on this platform."""
+    if sys.platform == "win32":
+        return WINDOWS_INSTALL
+    if pip_names:
+        return f"run {INSTALL} (or: pip install {' '.join(pip_names)})"
+    return f"run {INSTALL}"
+
+
+def _platform() -> Check:
+    import platform
+
+    return Check("platform", True, f"{sys.platform} ({platform.platform(terse=True)}), "
+                 f"Python {platform.python_version()}")
+
+
+def _desktop() -> Check:
+    from trayassist.desktop import BACKENDS, ENV_VAR, DesktopUnavailable, choose
+
+    try:
+        name = choose()
+    except DesktopUnavailable as exc:
+        return Check("desktop", False, str(exc),
+                     f"set {ENV_VAR} to one of {', '.join(BACKENDS)}, or unset it")
+    source = f"from {ENV_VAR}" if os.environ.get(ENV_VAR) else "platform default"
+    if importlib.util.find_spec(f"trayassist.desktop.{name}") is None:
+        return Check("desktop", False, f"{name} ({source}): not part of this install",
+                     install_fix())
+    missing = [pip for mod, pip in BACKEND_NEEDS.get(name, {}).items()
+               if importlib.util.find_spec(mod) is None]
+    if missing:
+        return Check("desktop", False, f"{name} ({source}): missing {', '.join(missing)}",
+                     install_fix(*missing))
+    return Check("desktop", True, f"{name} ({source})")
+
+
 def _engines() -> Check:
+    from trayassist.config import ConfigError, load_config
+    from trayassist.engines import EngineError, choose
+
     found = [n for n, mod in (("llama-cpp", "llama_cpp"), ("gpt4all", "gpt4all"))
              if importlib.util.find_spec(mod) is not None]
-    if found:
-        return Check("engine", True, ", ".join(found))
-    return Check("engine", False, "no model runtime", f"run {INSTALL}")
+    installed = f"installed: {', '.join(found) or 'none'}"
+    try:
+        requested = load_config().engine
+        name = choose(requested)
+    except ConfigError as exc:
+        return Check("engine", False, str(exc).splitlines()[0], "see the message above")
+    except EngineError as exc:
+        return Check("engine", False, f"{exc} ({installed})", install_fix())
+    module = {"llama-cpp": "llama_cpp", "gpt4all": "gpt4all"}.get(name)
+    if module is not None and importlib.util.find_spec(module) is None:
+        pip = {"llama-cpp": "llama-cpp-python", "gpt4all": "gpt4all"}[name]
+        return Check("engine", False, f"{name} (configured) is not installed ({installed})",
+                     install_fix(pip) if sys.platform == "win32" else
+                     f"set engine = \"auto\" in the config, or: {install_fix(pip)}")
+    return Check("engine", True, f"{name} (configured {requested}; {installed})")
 
 
 def _model() -> Check:
+    from trayassist import models
     from trayassist.config import ConfigError, load_config
 
     try:
@@ -43,9 +109,37 @@ def _model() -> Check:
     return Check("model", True, f"{resolved.name} ({size:.0f} MB, verified)")
 
 
+AF_UNIX_MAX = 104  # sun_path is 108 bytes on Linux, 104 on macOS and the BSDs
+
+
+def _control() -> Check:
+    """Where `status`/`trigger`/`quit` reach the daemon, and whether one answers."""
+    from trayassist import control
+
+    ep = control.endpoint()
+    if ep.family == "AF_PIPE":
+        where = f"named pipe {ep.address}"
+    else:
+        where = f"socket {ep.address}"
+        if len(os.fsencode(ep.address)) >= AF_UNIX_MAX:
+            return Check("control", False, f"{where}: path too long for a Unix socket",
+                         "set TRAYASSIST_HOME (or XDG_RUNTIME_DIR) to a shorter folder")
+    try:
+        reply = control.request({"cmd": "status"}, timeout=3.0)
+    except control.NoDaemon:
+        return Check("control", False, f"{where}: no daemon running",
+                     "start it with `trayassist`", required=False)
+    except control.ControlError as exc:
+        return Check("control", False, f"{where}: {exc}",
+                     "quit trayassist from its tray menu, then start it again",
+                     required=False)
+    return Check("control", True, f"{where}: daemon {reply.get('state')} "
+                 f"(pid {reply.get('pid')})")
+
+
 def _display() -> Check:
     if sys.platform != "linux":
-        return Check("display", True, sys.platform)
+        return Check("display", True, "native")
     if os.environ.get("DISPLAY"):
         return Check("display", True, f"X11 {os.environ['DISPLAY']}")
     if os.environ.get("WAYLAND_DISPLAY"):
@@ -66,9 +160,10 @@ def _clipboard_tool() -> Check:
 
 
 def _tray_host() -> Check:
-    if sys.platform != "linux" or not os.environ.get("DISPLAY"):
-        return Check("tray host", sys.platform != "linux", "n/a without X11"
-                     if sys.platform == "linux" else "native", required=False)
+    if sys.platform != "linux":
+        return Check("tray host", True, "native", required=False)
+    if not os.environ.get("DISPLAY"):
+        return Check("tray host", False, "n/a without X11", required=False)
     try:
         from Xlib import display as xdisplay
 
@@ -93,17 +188,20 @@ def _keyring() -> Check:
 
         backend = keyring.get_keyring()
     except Exception as exc:  # noqa: BLE001 - keyring raises many kinds
-        return Check("keyring", False, str(exc), "pip install keyring", required=False)
+        return Check("keyring", False, str(exc), install_fix("keyring"), required=False)
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if "fail" in name or "null" in name.lower():
+        store = ("Windows Credential Manager" if sys.platform == "win32"
+                 else "gnome-keyring or KWallet")
         return Check("keyring", False, f"no usable backend ({name})",
-                     "install gnome-keyring or KWallet (only for `models token set`; "
+                     f"install {store} (only for `models token set`; "
                      "HF_TOKEN works without it)", required=False)
     return Check("keyring", True, name)
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (
-    _engines, _model, _display, _clipboard_tool, _tray_host, _keyring,
+    _platform, _desktop, _display, _engines, _model, _control, _clipboard_tool, _tray_host,
+    _keyring,
 )
 
 

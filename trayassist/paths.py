@@ -50,7 +50,10 @@ def state_dir() -> Path:
 
 
 def runtime_dir() -> Path:
-    """Lock file and control socket. Kept short: AF_UNIX paths are limited to ~100 bytes."""
+    """Lock file, control socket and control key: private to the user. On Unix the folder
+    is made 0700 (XDG_RUNTIME_DIR when set); kept short, as AF_UNIX paths are limited to
+    ~100 bytes. On Windows it is inside %LOCALAPPDATA% (platformdirs' state folder), which
+    the profile's ACL keeps to the user; the control pipe's name is derived from it."""
     home = _home()
     if home:
         return home / "run"
