@@ -143,3 +143,19 @@ def test_every_action_runs_on_the_embedded_model(engine: str, action: str,
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
     assert "<|im_" not in proc.stdout
+
+
+def test_status_and_trigger_start_light() -> None:
+    """`trayassist trigger` runs from compositor key bindings (sway, GNOME shortcuts) on
+    every press: it must not load config, models, engines or desktop libraries."""
+    probe = ("import sys; from trayassist.cli import main; rc = main(sys.argv[1:]); "
+             "print(' '.join(sorted(sys.modules)))")
+    heavy = {"trayassist.config", "trayassist.models", "trayassist.engines", "trayassist.apps",
+             "trayassist.daemon", "trayassist.bench", "llama_cpp", "gpt4all", "pynput",
+             "Xlib", "pystray", "PIL"}
+    for args in (("status",), ("trigger", "rewrite"), ("quit",)):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                              text=True, timeout=60)
+        assert "not running" in proc.stderr
+        loaded = set(proc.stdout.split())
+        assert "trayassist.control" in loaded and not loaded & heavy, loaded & heavy

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
 
-from trayassist.apps import BUILTIN_PROFILES, PlatformKeys, describe, lookup
-from trayassist.config import load_config
+TYPE_CHECKING = False  # registered on every CLI start: keep imports inside the command
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(sub: Any) -> None:
@@ -36,6 +36,8 @@ def _focused(delay: float) -> tuple[Any, str, Any]:
 
 
 def cmd_apps(args: argparse.Namespace) -> int:
+    from trayassist.apps import BUILTIN_PROFILES, PlatformKeys, describe, lookup
+    from trayassist.config import load_config
     from trayassist.daemon import focused_plan, platform_keys
 
     cfg = load_config()
