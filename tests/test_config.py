@@ -123,12 +123,16 @@ tldr = { instruction = "One line.", keep_all_facts = false, output_ratio = 0.3 }
     [
         ('model = "x"\n\nmodle = "y"\n', 3,
          'unknown key "modle" (did you mean "model"? allowed: model, engine, threads, '
-         "translate_to, delivery, actions, apps)"),
+         "translate_to, delivery, base_url, allow_remote, actions, apps)"),
+        ('engine = "openai"\nbase_url = "127.0.0.1:11434"\n', 2,
+         'base_url: expected an http(s) URL like "http://127.0.0.1:11434/v1", '
+         'got "127.0.0.1:11434"'),
+        ("allow_remote = 1\n", 1, "allow_remote: expected true or false, got 1"),
         ('\nthreads = "four"\n', 2, 'threads: expected an integer 1..64, got "four"'),
         ("threads = 0\n", 1, "threads: expected an integer 1..64, got 0"),
         ("threads = true\n", 1, "threads: expected an integer 1..64, got true"),
         ('\n\nengine = "llama"\n', 3,
-         'engine: expected one of "auto", "llama-cpp", "gpt4all", got "llama"'),
+         'engine: expected one of "auto", "llama-cpp", "gpt4all", "openai", got "llama"'),
         ('delivery = "type"\n', 1, 'delivery: expected one of "paste", "clipboard"'),
         ('translate_to = "  "\n', 1, "translate_to: expected a language name"),
         ("model = 3\n", 1, "model: expected a catalog model name or a path"),
@@ -267,3 +271,13 @@ def test_write_refuses_to_overwrite(tmp_path: Path) -> None:
     assert str(err.value).startswith(f"{path}: a config file is already there")
     assert "trayassist config init" in str(err.value)
     assert path.read_text(encoding="utf-8") == "threads = 3\n"
+
+
+def test_with_engine_openai_the_model_is_the_servers_name(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('engine = "openai"\nmodel = "hf.co/org/Model-GGUF:Q4_K_M"\n'
+                    'base_url = "http://127.0.0.1:1234/v1/"\nallow_remote = true\n')
+    cfg = load_config(path)
+    assert cfg.model == "hf.co/org/Model-GGUF:Q4_K_M"  # not taken for a file path
+    assert cfg.base_url == "http://127.0.0.1:1234/v1" and cfg.allow_remote is True
+    assert Config().allow_remote is False  # the default refuses remote servers

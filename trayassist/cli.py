@@ -37,7 +37,7 @@ def _config(args: argparse.Namespace) -> Config:
 def cmd_run(args: argparse.Namespace) -> int:
     from trayassist import models
     from trayassist.cleanup import StreamCleaner
-    from trayassist.engines import EngineError, make_engine
+    from trayassist.engines import EngineError, engine_from_config
     from trayassist.engines.base import ModelLoadError
     from trayassist.transform import EmptyInput, transform
 
@@ -51,9 +51,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err("empty input: pass --text or pipe text on stdin")
         return EMPTY_INPUT
     try:
-        model = models.resolve(args.model or cfg.model)
-        engine = make_engine(args.engine or cfg.engine, model.path, model.chat_format,
-                             threads=cfg.threads, cache_dir=paths.cache_dir())
+        engine = engine_from_config(cfg, model=args.model, engine=args.engine)
         engine.load()
     except models.ModelError as exc:
         _err(str(exc))
@@ -105,14 +103,26 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     from trayassist import models
 
     cfg = _config(args)
-    print(f"{'NAME':<24} {'SIZE':>7}  {'FORMAT':<7} {'INSTALLED':<9} {'ACTIVE':<6} LICENSE")
+    print(f"{'NAME':<24} {'SIZE':>7}  {'FORMAT':<7} {'INSTALLED':<9} {'ACTIVE':<6} "
+          f"{'ENGINES':<17} LICENSE")
     for entry in models.CATALOG.values():
         installed = "yes" if models.installed_path(entry) else "no"
         active = "*" if cfg.model == entry.name else ""
         print(f"{entry.name:<24} {entry.size / 1e6:>5.0f}MB  {entry.chat_format:<7} "
-              f"{installed:<9} {active:<6} {entry.license}")
-    if cfg.model not in models.CATALOG:
-        print(f"active: {cfg.model} (file, not in the catalog)")
+              f"{installed:<9} {active:<6} {','.join(entry.engines):<17} {entry.license}")
+    from trayassist import discovery
+
+    found = discovery.find_all()
+    if found:
+        print("\nFound on this machine (used in place, never modified; checked for being "
+              "readable GGUF, not by SHA-256):")
+        print(f"{'SOURCE':<9} {'SIZE':>7}  {'ACTIVE':<6} NAME (for `models use`)")
+        for model in found:
+            active = "*" if cfg.model == model.spec else ""
+            print(f"{model.source:<9} {model.size / 1e6:>5.0f}MB  {active:<6} {model.spec}")
+    if cfg.model not in models.CATALOG and not any(m.spec == cfg.model for m in found):
+        kind = "server model" if cfg.engine == "openai" else "file, not in the catalog"
+        print(f"active: {cfg.model} ({kind})")
     return OK
 
 
@@ -217,8 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("action")
     run.add_argument("--text", help="the text (default: read stdin)")
     run.add_argument("--to", metavar="LANG", help="target language for translate")
-    run.add_argument("--model", metavar="NAME|PATH", help="catalog name or .gguf path")
-    run.add_argument("--engine", choices=("auto", "llama-cpp", "gpt4all"))
+    run.add_argument("--model", metavar="NAME|PATH",
+                     help="catalog name, ollama:NAME:TAG (etc.) or .gguf path; "
+                     "with --engine openai the server's model name")
+    run.add_argument("--engine", choices=("auto", "llama-cpp", "gpt4all", "openai"))
     run.add_argument("--strict", action="store_true",
                      help="exit 3 instead of printing a result the guard flagged")
     run.set_defaults(func=cmd_run)
@@ -232,8 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     pull = msub.add_parser("pull", help="download a catalog model (resumable, verified)")
     pull.add_argument("name")
     pull.set_defaults(func=cmd_models_pull)
-    use = msub.add_parser("use", help="make a model active (catalog name or .gguf path)")
-    use.add_argument("spec", metavar="NAME|PATH")
+    use = msub.add_parser("use", help="make a model active: a catalog name, a model found "
+                          "on this machine (ollama:NAME:TAG, lmstudio:.., gpt4all:.., hf:..) "
+                          "or a .gguf path")
+    use.add_argument("spec", metavar="NAME|SOURCE:NAME|PATH")
     use.set_defaults(func=cmd_models_use)
     token = msub.add_parser("token", help="store or clear a Hugging Face token (OS keyring) "
                             "for gated models")
@@ -252,11 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("daemon", help="start the tray daemon (the default)").set_defaults(
         func=cmd_daemon)
-    from trayassist import cli_apps, cli_bench, cli_control
+    from trayassist import cli_apps, cli_autostart, cli_bench, cli_control, cli_server
 
     cli_control.register(sub)
     cli_bench.register(sub)
     cli_apps.register(sub)
+    cli_server.register(sub)
+    cli_autostart.register(sub)
     return parser
 
 

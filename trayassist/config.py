@@ -22,12 +22,15 @@ from typing import Any, NoReturn
 from trayassist import paths
 from trayassist.actions import BUILTIN_ACTIONS, Action
 from trayassist.apps import BUILTIN_PROFILES, CAPTURES, INTERRUPT, TERMINAL, AppOverride
+from trayassist.discovery import split_spec
 from trayassist.hotkey_syntax import ChordError, HotkeyError, parse_chord, parse_hotkey
 
-ENGINES = ("auto", "llama-cpp", "gpt4all")
+ENGINES = ("auto", "llama-cpp", "gpt4all", "openai")
 DELIVERIES = ("paste", "clipboard")
-TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "actions", "apps")
+TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "base_url",
+            "allow_remote", "actions", "apps")
 APP_KEYS = ("capture", "copy", "paste", "delivery", "enabled")
+DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"  # Ollama's OpenAI-compatible API
 ACTION_KEYS = ("instruction", "hotkey", "max_tokens", "temperature", "output_ratio",
                "keep_all_facts")
 ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -43,10 +46,13 @@ def _builtin_actions() -> Mapping[str, Action]:
 class Config:
     # A catalog name, or a path to a .gguf file (absolute once loaded from a file).
     model: str = "smollm2-135m-instruct"
-    engine: str = "auto"  # auto | llama-cpp | gpt4all
+    engine: str = "auto"  # auto | llama-cpp | gpt4all | openai
     threads: int | None = None  # None: chosen by the engine
     translate_to: str = "English"
     delivery: str = "paste"  # paste | clipboard
+    # engine = "openai": an OpenAI-compatible server; `model` is then the server's name.
+    base_url: str = DEFAULT_BASE_URL
+    allow_remote: bool = False  # False: a base_url not on this machine is refused
     actions: Mapping[str, Action] = field(default_factory=_builtin_actions)
     # Per-app overrides of the built-in profiles, keyed by lower-case app_id.
     apps: Mapping[str, AppOverride] = field(default_factory=lambda: MappingProxyType({}))
@@ -143,6 +149,7 @@ class _Loader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = _key_lines(text)
+        self.raw_model = False  # engine = "openai": `model` is a server's name, kept as is
 
     def line(self, key: Key) -> int:
         for end in range(len(key), 0, -1):
@@ -196,8 +203,19 @@ class _Loader:
         except HotkeyError as exc:
             self.fail(key, str(exc))
 
+    def url(self, key: Key, value: Any) -> str:
+        import urllib.parse
+
+        text = self.text(key, value, 'an http(s) URL, e.g. "http://127.0.0.1:11434/v1"')
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.fail(key, f'expected an http(s) URL like "{DEFAULT_BASE_URL}", got {_show(text)}')
+        return text.rstrip("/")
+
     def model(self, value: Any) -> str:
         spec = self.text(("model",), value, "a catalog model name or a path to a .gguf file")
+        if self.raw_model or split_spec(spec) is not None:
+            return spec  # a server's model name, or a model another app keeps (ollama:...)
         if not (spec.lower().endswith(".gguf") or spec.startswith("~") or "/" in spec
                 or "\\" in spec):
             return spec  # a catalog name; trayassist.models checks it when it loads
@@ -291,12 +309,15 @@ class _Loader:
 
     def config(self, raw: dict[str, Any]) -> Config:
         self.check_keys(raw, TOP_KEYS, ())
+        self.raw_model = raw.get("engine") == "openai"
         parse: dict[str, Callable[[Any], Any]] = {
             "model": self.model,
             "engine": lambda value: self.choice(("engine",), value, ENGINES),
             "threads": lambda value: self.number(("threads",), value, 1, 64, whole=True),
             "translate_to": lambda value: self.text(("translate_to",), value, "a language name"),
             "delivery": lambda value: self.choice(("delivery",), value, DELIVERIES),
+            "base_url": lambda value: self.url(("base_url",), value),
+            "allow_remote": lambda value: self.boolean(("allow_remote",), value),
             "actions": self.actions,
             "apps": self.apps,
         }
@@ -339,8 +360,15 @@ def default_config_text() -> str:
         "# file (~ is expanded; a relative path is relative to this file's folder).",
         f"#model = {_toml(d.model)}",
         "",
-        '# Runtime: "auto" (llama-cpp if installed, else gpt4all), "llama-cpp" or "gpt4all".',
+        '# Runtime: "auto" (llama-cpp if installed, else gpt4all), "llama-cpp", "gpt4all", or',
+        '# "openai": an OpenAI-compatible server (Ollama, LM Studio, llama-server, vLLM);',
+        "# then `model` is the server's model name, e.g. \"qwen3:1.7b\".",
         f"#engine = {_toml(d.engine)}",
+        "",
+        "# engine = \"openai\" only: the server's API root. A server not on this machine is",
+        "# refused unless allow_remote = true (then your text leaves this machine).",
+        f"#base_url = {_toml(d.base_url)}",
+        f"#allow_remote = {_toml(d.allow_remote)}",
         "",
         "# CPU threads for generation, 1..64, e.g. threads = 4. Unset: the engine chooses.",
         "",

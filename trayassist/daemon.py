@@ -19,12 +19,12 @@ from typing import Any
 
 import filelock
 
-from trayassist import models, paths
+from trayassist import paths
 from trayassist.actions import Action
 from trayassist.apps import Plan, PlatformKeys, resolve
 from trayassist.config import Config
 from trayassist.control import ControlServer, ensure_private_dir
-from trayassist.engines import Engine, make_engine
+from trayassist.engines import Engine, engine_from_config
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
 from trayassist.worker import State, Worker
@@ -33,6 +33,16 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_JOIN_S = 1.5  # the job gets this long to notice the cancel and restore
 TRIGGER_WAIT_S = 300.0
+
+
+def engine_destination(engine: Engine | None) -> str:
+    """For the tooltip: where the text goes when it leaves this process."""
+    info = engine.info if engine else None
+    if info is None or not info.endpoint:
+        return ""
+    if info.remote_host:
+        return f" - your text is sent to {info.remote_host}"
+    return " - via a local server"
 
 
 class AlreadyRunning(Exception):
@@ -64,9 +74,7 @@ def _load_engine(cfg: Config) -> Engine:
     """Worker thread: resolve + verify the model, load it, warm every action's head."""
     from trayassist.prompting import build_prompt
 
-    model = models.resolve(cfg.model)
-    engine = make_engine(cfg.engine, model.path, model.chat_format, threads=cfg.threads,
-                         cache_dir=paths.cache_dir())
+    engine = engine_from_config(cfg)
     engine.load()
     for action in cfg.actions.values():
         engine.warm(build_prompt(engine.chat_format,
@@ -146,7 +154,8 @@ class Daemon:
         engine = self.worker.engine
         model = engine.info.model_path.name if engine else self.cfg.model
         detail = f": {self.worker.error}" if state is State.ERROR else ""
-        return f"trayassist ({state.value}{detail}) - {model}"
+        where = engine_destination(engine)
+        return f"trayassist ({state.value}{detail}) - {model}{where}"
 
     def _hotkey_callback(self, name: str) -> Callable[[], None]:
         def on_hotkey() -> None:
@@ -165,6 +174,8 @@ class Daemon:
                      "failed": counts.failed},
             "model": str(engine.info.model_path) if engine else self.cfg.model,
             "engine": engine.info.name if engine else self.cfg.engine,
+            "endpoint": engine.info.endpoint if engine else None,
+            "remote_host": engine.info.remote_host if engine else None,
             "error": self.worker.error or None,
             "last_message": self._last_message,
             "pid": os.getpid(),

@@ -73,7 +73,29 @@ def _desktop() -> Check:
     return Check("desktop", True, f"{name} ({source})")
 
 
+def _server() -> Check | None:
+    """engine = "openai": where the text goes; None for the in-process engines."""
+    from trayassist.config import ConfigError, load_config
+    from trayassist.engines import EngineError, choose
+
+    try:
+        cfg = load_config()
+        if choose(cfg.engine) != "openai":
+            return None
+        from trayassist.engines.openai_engine import remote_host_of
+
+        remote = remote_host_of(cfg.base_url, cfg.allow_remote)
+    except (ConfigError, EngineError) as exc:
+        return Check("engine", False, str(exc), "see the message above")
+    where = (f"your text is sent to {remote}, off this machine" if remote
+             else "a server on this machine")
+    return Check("engine", True, f"openai: {cfg.base_url} serves {cfg.model!r}: {where}")
+
+
 def _engines() -> Check:
+    server = _server()
+    if server is not None:
+        return server
     from trayassist.config import ConfigError, load_config
     from trayassist.engines import EngineError, choose
 
@@ -101,12 +123,16 @@ def _model() -> Check:
     from trayassist.config import ConfigError, load_config
 
     try:
-        spec = load_config().model
-        resolved = models.resolve(spec)
+        cfg = load_config()
+        if _server() is not None:
+            return Check("model", True, f"{cfg.model} (on the server; "
+                         "`trayassist server check` connects to it)")
+        resolved = models.resolve(cfg.model)
     except (ConfigError, models.ModelError) as exc:
         return Check("model", False, str(exc).splitlines()[0], "see the message above")
     size = resolved.path.stat().st_size / 1e6
-    return Check("model", True, f"{resolved.name} ({size:.0f} MB, verified)")
+    how = "verified" if resolved.catalog else "GGUF, not pinned"
+    return Check("model", True, f"{resolved.name} ({size:.0f} MB, {how})")
 
 
 AF_UNIX_MAX = 104  # sun_path is 108 bytes on Linux, 104 on macOS and the BSDs

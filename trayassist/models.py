@@ -35,6 +35,10 @@ class CatalogModel:
     url: str | None = None  # None: shipped inside a Python package
     package: str | None = None
     note: str = ""
+    # The runtimes that can run it: gpt4all 2.8.2 bundles a llama.cpp older than the
+    # qwen3, gemma3 and phi-4-mini architectures.
+    engines: tuple[str, ...] = ("llama-cpp", "gpt4all")
+    engine_note: str = ""
 
 
 def _hf(name: str, repo: str, file: str, revision: str, size: int, sha256: str,
@@ -127,7 +131,21 @@ def installed_path(model: CatalogModel) -> Path | None:
 
 
 def resolve(spec: str, *, verify: bool = True) -> ResolvedModel:
-    """A catalog name or a path to a .gguf -> a model ready to load."""
+    """A catalog name, a model another app keeps (``ollama:NAME:TAG``, ``lmstudio:..``,
+    ``gpt4all:..``, ``hf:..``) or a path to a .gguf -> a model ready to load."""
+    from trayassist import discovery
+
+    if discovery.split_spec(spec) is not None:
+        found = discovery.find(spec)
+        if found is None:
+            source = discovery.split_spec(spec)[0]  # type: ignore[index]
+            where = ", ".join(str(p) for p in discovery.places(source))
+            raise ModelError(
+                f"{spec} is not among the models of {discovery.SOURCE_TITLES[source]} "
+                f"(looked in {where}): see trayassist models list")
+        # Not pinned by trayassist: checked for being a readable GGUF, not by SHA-256.
+        check_gguf_header(found.path)
+        return ResolvedModel(found.spec, found.path, format_for_file(found.path), None)
     if spec in CATALOG:
         entry = CATALOG[spec]
         path = installed_path(entry)
@@ -154,9 +172,13 @@ def resolve(spec: str, *, verify: bool = True) -> ResolvedModel:
 
 
 def check_gguf_header(path: Path) -> None:
-    with path.open("rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise ModelError(f"{path} is not a GGUF model file (corrupt or wrong format)")
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if magic != b"GGUF":
+        raise ModelError(f"{path} is not a GGUF model file (corrupt or wrong format)")
 
 
 def format_for_file(path: Path) -> ChatFormat:
@@ -263,7 +285,11 @@ def set_active(spec: str, config_file: Path) -> str:
     Returns the value written. Only the top-level `model` line changes, so the user's
     comments and layout survive.
     """
-    if spec not in CATALOG:
+    from trayassist import discovery
+
+    if discovery.split_spec(spec) is not None:
+        spec = resolve(spec, verify=False).name  # the canonical SOURCE:NAME
+    elif spec not in CATALOG:
         path = Path(spec).expanduser().absolute()  # keep the user's own path, links and all
         resolve(str(path), verify=False)
         spec = str(path)

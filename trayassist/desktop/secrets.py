@@ -1,14 +1,15 @@
 """The SecretStore port on the OS keyring (Secret Service, KWallet, Keychain, Windows).
 
-trayassist keeps one kind of secret: an optional Hugging Face access token for
-`models pull` of gated repositories. It lives in the OS keyring, never in the config
-file or a log.
+trayassist keeps two kinds of secret: an optional Hugging Face access token for
+`models pull` of gated repositories, and an optional API key for the OpenAI-compatible
+server of engine "openai". They live in the OS keyring, never in the config file or a log.
 """
 
 from __future__ import annotations
 
 SERVICE = "trayassist"
 HF_TOKEN = "huggingface-token"
+SERVER_TOKEN = "server-token"  # the API key of the OpenAI-compatible server (engine "openai")
 
 
 class SecretStoreUnavailable(Exception):

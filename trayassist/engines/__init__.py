@@ -2,7 +2,7 @@
 
 Choice order, as keyring and pystray do it: the TRAYASSIST_ENGINE environment
 variable, then the command line / config, then "auto" (llama-cpp when it imports,
-else gpt4all).
+else gpt4all). "openai" talks to an OpenAI-compatible server instead of loading a file.
 """
 
 from __future__ import annotations
@@ -10,13 +10,18 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trayassist.engines.base import Engine, EngineError, ModelLoadError
 from trayassist.prompting import ChatFormat
 
-ENGINE_NAMES = ("auto", "llama-cpp", "gpt4all", "scripted")
+if TYPE_CHECKING:
+    from trayassist.config import Config
 
-__all__ = ["ENGINE_NAMES", "Engine", "EngineError", "ModelLoadError", "choose", "make_engine"]
+ENGINE_NAMES = ("auto", "llama-cpp", "gpt4all", "openai", "scripted")
+
+__all__ = ["ENGINE_NAMES", "Engine", "EngineError", "ModelLoadError", "choose",
+           "engine_from_config", "make_engine"]
 
 
 def choose(requested: str) -> str:
@@ -40,7 +45,7 @@ def make_engine(
     threads: int | None = None,
     cache_dir: Path,
 ) -> Engine:
-    """Build (not load) the engine; loading happens on the owner thread."""
+    """Build (not load) an in-process engine; loading happens on the owner thread."""
     fmt = chat_format
     name = choose(requested)
     if name == "llama-cpp":
@@ -51,6 +56,32 @@ def make_engine(
         from trayassist.engines.gpt4all_engine import Gpt4AllEngine
 
         return Gpt4AllEngine(model_path, fmt, threads=threads, cache_dir=cache_dir)
+    if name == "openai":
+        raise EngineError('engine "openai" serves a model by name: use engine_from_config')
     from trayassist.testing import scripted_engine_from_env
 
     return scripted_engine_from_env()
+
+
+def engine_from_config(cfg: Config, *, model: str | None = None,
+                       engine: str | None = None) -> Engine:
+    """The configured engine, built (not loaded). Owner thread.
+
+    Raises models.ModelError (model missing or corrupt) and EngineError (bad choice,
+    a remote server without allow_remote, a model this runtime cannot run).
+    """
+    from trayassist import models, paths
+
+    name = choose(engine or cfg.engine)
+    spec = model or cfg.model
+    if name == "openai":
+        from trayassist.engines.openai_engine import OpenAIEngine
+
+        return OpenAIEngine(cfg.base_url, spec, allow_remote=cfg.allow_remote)
+    resolved = models.resolve(spec)
+    entry = resolved.catalog
+    if entry is not None and name in ("llama-cpp", "gpt4all") and name not in entry.engines:
+        raise EngineError(f"{entry.name} runs on {', '.join(entry.engines)} only"
+                          f"{': ' + entry.engine_note if entry.engine_note else ''}")
+    return make_engine(name, resolved.path, resolved.chat_format, threads=cfg.threads,
+                       cache_dir=paths.cache_dir())

@@ -52,6 +52,8 @@ class EngineInfo:
     context_size: int
     chat_format: str
     threads: int
+    endpoint: str | None = None  # a server's URL (engine "openai"); None: in-process
+    remote_host: str | None = None  # set when that server is not on this machine
 
 
 @runtime_checkable
