@@ -41,12 +41,21 @@ class CatalogModel:
     engine_note: str = ""
 
 
+LLAMA_ONLY = ("llama-cpp",)
+
+
 def _hf(name: str, repo: str, file: str, revision: str, size: int, sha256: str,
-        chat_format: str, license: str) -> CatalogModel:
+        chat_format: str, license: str, engines: tuple[str, ...] = ("llama-cpp", "gpt4all"),
+        engine_note: str = "") -> CatalogModel:
     # A pinned revision: the URL can never start serving different bytes, and the
     # SHA-256 is checked before the file is moved into place anyway.
     url = f"https://huggingface.co/{repo}/resolve/{revision}/{file}"
-    return CatalogModel(name, file, size, sha256, chat_format, license, url=url)
+    return CatalogModel(name, file, size, sha256, chat_format, license, url=url,
+                        engines=engines, engine_note=engine_note)
+
+
+def _newer(arch: str) -> str:
+    return f"gpt4all 2.8.2 bundles a llama.cpp older than the {arch} architecture"
 
 
 # Pins (revision, size, SHA-256) come from public sources listed in README "Models";
@@ -99,6 +108,32 @@ CATALOG: dict[str, CatalogModel] = {
             '1f03464768bfcc0319fc50da8ff5fb20b6417ba2',
             1_055_609_824, '77665ea4815999596525c636fbeb56ba8b080b46ae85efef4f0d986a139834d7',
             'chatml', 'Apache-2.0'),
+        # Newer architectures: llama-cpp only. Pins corroborated by several public
+        # catalogs that verify the same file (README "Models").
+        _hf('qwen3-0.6b', 'Qwen/Qwen3-0.6B-GGUF', 'Qwen3-0.6B-Q8_0.gguf',
+            '23749fefcc72300e3a2ad315e1317431b06b590a',
+            639_446_688, '9465e63a22add5354d9bb4b99e90117043c7124007664907259bd16d043bb031',
+            'qwen3-no-think', 'Apache-2.0', LLAMA_ONLY, _newer("qwen3")),
+        _hf('qwen3-1.7b', 'ggml-org/Qwen3-1.7B-GGUF', 'Qwen3-1.7B-Q4_K_M.gguf',
+            'daeb8e2d528a760970442092f6bf1e55c3b659eb',
+            1_282_439_264, 'd2387ca2dbfee2ffabce7120d3770dadca0b293052bc2f0e138fdc940d9bc7b5',
+            'qwen3-no-think', 'Apache-2.0', LLAMA_ONLY, _newer("qwen3")),
+        _hf('qwen3-4b', 'Qwen/Qwen3-4B-GGUF', 'Qwen3-4B-Q4_K_M.gguf',
+            'bc640142c66e1fdd12af0bd68f40445458f3869b',
+            2_497_280_256, '7485fe6f11af29433bc51cab58009521f205840f5b4ae3a32fa7f92e8534fdf5',
+            'qwen3-no-think', 'Apache-2.0', LLAMA_ONLY, _newer("qwen3")),
+        _hf('gemma-3-1b-it', 'bartowski/google_gemma-3-1b-it-GGUF',
+            'google_gemma-3-1b-it-Q4_K_M.gguf', '116f76234503685a98f572982177b11d44ec8ff1',
+            806_058_496, '12bf0fff8815d5f73a3c9b586bd8fee8e7b248c935de70dec367679873d0f29d',
+            'gemma3', 'Gemma Terms of Use', LLAMA_ONLY, _newer("gemma3")),
+        _hf('gemma-3-4b-it', 'ggml-org/gemma-3-4b-it-GGUF', 'gemma-3-4b-it-Q4_K_M.gguf',
+            'd0976223747697cb51e056d85c532013931fe52e',
+            2_489_757_856, '882e8d2db44dc554fb0ea5077cb7e4bc49e7342a1f0da57901c0802ea21a0863',
+            'gemma3', 'Gemma Terms of Use', LLAMA_ONLY, _newer("gemma3")),
+        _hf('phi-4-mini-instruct', 'unsloth/Phi-4-mini-instruct-GGUF',
+            'Phi-4-mini-instruct-Q4_K_M.gguf', '78eb92a46fc37e6b524df991ed9aca9bc6aa7b80',
+            2_491_874_272, '88c00229914083cd112853aab84ed51b87bdf6b9ce42f532d8c85c7c63b1730a',
+            'phi4', 'MIT', LLAMA_ONLY, _newer("phi-4-mini tokenizer")),
     )
 }
 

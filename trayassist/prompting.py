@@ -69,7 +69,43 @@ LLAMA3 = ChatFormat(
     end_of_turn="<|eot_id|>",
 )
 
-FORMATS = {f.name: f for f in (CHATML, LLAMA3)}
+# Qwen3 with thinking turned off: what its own template renders for
+# enable_thinking=false, an empty think block opening the reply, so the model answers
+# at once. (Qwen's soft switch "/no_think" in the user's turn would put our words into
+# the user's text; the template's switch does not.)
+QWEN3_NO_THINK = ChatFormat(
+    name="qwen3-no-think",
+    system_open=CHATML.system_open,
+    system_close=CHATML.system_close,
+    user_open=CHATML.user_open,
+    user_close=CHATML.user_close,
+    assistant_open=CHATML.assistant_open + "<think>\n\n</think>\n\n",
+    end_of_turn=CHATML.end_of_turn,
+)
+
+# Gemma 3 has no system role (its template prepends the system text to the first user
+# turn); here the system text is a user turn of its own, so an example turn can follow.
+GEMMA3 = ChatFormat(
+    name="gemma3",
+    system_open="<start_of_turn>user\n",
+    system_close="<end_of_turn>\n",
+    user_open="<start_of_turn>user\n",
+    user_close="<end_of_turn>\n",
+    assistant_open="<start_of_turn>model\n",
+    end_of_turn="<end_of_turn>",
+)
+
+PHI4 = ChatFormat(
+    name="phi4",
+    system_open="<|system|>",
+    system_close="<|end|>",
+    user_open="<|user|>",
+    user_close="<|end|>",
+    assistant_open="<|assistant|>",
+    end_of_turn="<|end|>",
+)
+
+FORMATS = {f.name: f for f in (CHATML, LLAMA3, QWEN3_NO_THINK, GEMMA3, PHI4)}
 
 
 def build_prompt(fmt: ChatFormat, instruction: str, text: str,

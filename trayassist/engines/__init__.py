@@ -78,10 +78,10 @@ def engine_from_config(cfg: Config, *, model: str | None = None,
         from trayassist.engines.openai_engine import OpenAIEngine
 
         return OpenAIEngine(cfg.base_url, spec, allow_remote=cfg.allow_remote)
-    resolved = models.resolve(spec)
-    entry = resolved.catalog
+    entry = models.CATALOG.get(spec)
     if entry is not None and name in ("llama-cpp", "gpt4all") and name not in entry.engines:
         raise EngineError(f"{entry.name} runs on {', '.join(entry.engines)} only"
                           f"{': ' + entry.engine_note if entry.engine_note else ''}")
+    resolved = models.resolve(spec)
     return make_engine(name, resolved.path, resolved.chat_format, threads=cfg.threads,
                        cache_dir=paths.cache_dir())
