@@ -120,15 +120,24 @@ def write_key(key_file: Path) -> bytes:
         os.write(fd, key)
     finally:
         os.close(fd)
-    os.replace(tmp, key_file)
-    return key
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            os.replace(tmp, key_file)
+            return key
+        except PermissionError:  # Windows: a client has the old key open for a moment
+            if time.monotonic() >= deadline:
+                tmp.unlink(missing_ok=True)
+                raise
+            time.sleep(0.05)
 
 
 def read_key(key_file: Path) -> bytes:
     try:
         key = key_file.read_bytes()
-    except FileNotFoundError as exc:
-        raise NoDaemon(NOT_RUNNING) from exc
+    except FileNotFoundError as exc:  # something listens, yet wrote no key
+        raise ControlError(f"the control key {key_file} is missing: restart trayassist") \
+            from exc
     if len(key) != KEY_BYTES:
         raise ControlError(f"the control key {key_file} is damaged: restart trayassist")
     return key

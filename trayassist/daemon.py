@@ -267,8 +267,13 @@ class Daemon:
         def setup() -> None:
             from trayassist.desktop import HotkeyTaken
 
-            self.control.start()
             self.worker.start()
+            try:
+                self.control.start()
+            except (OSError, ValueError) as exc:
+                # Keep running: hotkeys and the menu still work without the CLI channel.
+                log.error("control channel unavailable: %s", exc)
+                self._notify(f"`trayassist status/trigger/quit` unavailable: {exc}")
             try:
                 self.desktop.hotkeys.start(bindings, names)
             except HotkeyTaken as exc:
