@@ -38,8 +38,9 @@ def test_doctor_cli_reports_every_piece_and_the_fix(short_home: Path) -> None:
     names = [ln[4:].split()[0] for ln in lines if ln[:3] in ("ok ", "-- ")]
     assert names[:6] == ["platform", "desktop", "display", "engine", "model", "control"]
     control_line = next(i for i, ln in enumerate(lines) if ln[4:].startswith("control"))
-    assert f"socket {short_home / 'run' / 'control.sock'}: no daemon running" in lines[
-        control_line]
+    where = (f"named pipe {control.pipe_name(short_home / 'run')}" if sys.platform == "win32"
+             else f"socket {short_home / 'run' / 'control.sock'}")
+    assert f"{where}: no daemon running" in lines[control_line]
     assert lines[control_line + 1].strip() == "fix: start it with `trayassist`"
     assert proc.returncode == 0  # no daemon is not a broken install
 
@@ -55,6 +56,7 @@ def test_control_check_finds_a_running_daemon(short_home: Path) -> None:
     assert check.ok and f"daemon ready (pid {os.getpid()})" in check.detail
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a named pipe has no path to outgrow")
 def test_control_check_says_when_the_socket_path_is_too_long(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRAYASSIST_HOME", str(tmp_path / ("x" * 120)))
@@ -112,8 +114,10 @@ def test_every_backend_has_its_needs_listed() -> None:
 
 def test_bench_load_average_is_na_where_the_os_has_none(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp", reason="the bench measures the llama-cpp engine")
     from trayassist import bench
 
-    assert isinstance(bench.load_avg(), float)
+    if hasattr(os, "getloadavg"):
+        assert isinstance(bench.load_avg(), float)
     monkeypatch.delattr(os, "getloadavg")  # as on Windows
     assert bench.load_avg() == "n/a"
