@@ -74,7 +74,15 @@ apt_install() {
 if [ "$(uname -s)" = "Linux" ]; then
   # xclip: clipboard on X11 (pyperclip + secret-hint check); libnotify-bin: notify-send.
   apt_install xclip libnotify-bin
+  # python3-gi + the Ayatana AppIndicator typelib: the tray as a StatusNotifierItem (KDE,
+  # GNOME's AppIndicator extension, swaybar, waybar). wtype: key injection on wlroots
+  # Wayland desktops; wl-clipboard: the clipboard tools users expect beside it.
+  apt_install python3-gi gir1.2-ayatanaappindicator3-0.1 wtype wl-clipboard
   [ $dev -eq 1 ] && apt_install xvfb xdotool trayer x11-utils imagemagick xterm desktop-file-utils
+  # The `wayland` test stage: headless sway as a test user, real Wayland apps, swaybar as
+  # the tray host, grim for the screenshot, dbus and python3-dbusmock for the portals.
+  [ $dev -eq 1 ] && apt_install sway swaybg swaybar grim foot mousepad dbus \
+    python3-dbusmock libnotify-bin
 fi
 
 [ -x "$venv/bin/python" ] || { say "creating $venv"; python3 -m venv "$venv"; }
@@ -136,5 +144,24 @@ DESKTOP
   if command -v desktop-file-validate >/dev/null 2>&1; then desktop-file-validate "$launcher"; fi
   command -v update-desktop-database >/dev/null 2>&1 && update-desktop-database -q "$(dirname "$launcher")" 2>/dev/null || true
   command -v gtk-update-icon-cache >/dev/null 2>&1 && gtk-update-icon-cache -q -t "$data_home/icons/hicolor" 2>/dev/null || true
+fi
+# PyGObject (gi, for the tray's StatusNotifierItem) has no wheels on PyPI and building it
+# needs the GObject/cairo dev packages and a compiler. Debian's python3-gi is built for
+# the system Python; when the venv runs the same minor version its module is
+# ABI-compatible, so link just that one package in (instant, nothing else of the
+# system's site-packages leaks into the venv). Otherwise build PyGObject in the venv.
+if [ "$(uname -s)" = "Linux" ] && ! "$py" -c "import gi" 2>/dev/null; then
+  site=$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  sysgi=$(/usr/bin/python3 -c 'import gi, os; print(os.path.dirname(gi.__file__))' 2>/dev/null || true)
+  if [ -n "$sysgi" ] && [ "$(/usr/bin/python3 -c 'import sys; print(sys.version_info[:2])')" = \
+       "$("$py" -c 'import sys; print(sys.version_info[:2])')" ]; then
+    ln -sfn "$sysgi" "$site/gi"
+    say "linked the system's PyGObject ($sysgi) into the venv"
+  else
+    say "building PyGObject for the venv's Python (system python3-gi is another version)"
+    apt_install libgirepository1.0-dev libcairo2-dev pkg-config python3-dev gcc
+    "$py" -m pip install -q "PyGObject<3.51"
+  fi
+  "$py" -c "import gi" || say "gi still missing: the tray falls back to the X11 tray"
 fi
 say "ready: $venv/bin/trayassist"

@@ -266,13 +266,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("daemon", help="start the tray daemon (the default)").set_defaults(
         func=cmd_daemon)
-    from trayassist import cli_apps, cli_autostart, cli_bench, cli_control, cli_server
+    from trayassist import (
+        cli_apps,
+        cli_autostart,
+        cli_bench,
+        cli_control,
+        cli_hotkeys,
+        cli_server,
+    )
 
     cli_control.register(sub)
     cli_bench.register(sub)
     cli_apps.register(sub)
     cli_server.register(sub)
     cli_autostart.register(sub)
+    cli_hotkeys.register(sub)
     return parser
 
 

@@ -123,12 +123,18 @@ class Daemon:
     def _run(self, action: Action, engine: Engine, cancel: threading.Event) -> JobResult:
         app, plan = self.plan()
         return run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
-                       language=self.cfg.translate_to, delivery=self.cfg.delivery,
+                       language=self.cfg.translate_to, delivery=self._delivery(),
                        plan=plan, primary=self.desktop.primary, app=app)
 
     def plan(self) -> tuple[AppInfo | None, Plan]:
         """The focused app and what it gets (its profile). Worker thread."""
         return focused_plan(self.desktop, self.cfg)
+
+    def _delivery(self) -> str:
+        """Without key injection (GNOME/KDE lacking the RemoteDesktop portal) the result
+        can only be left on the clipboard."""
+        return self.cfg.delivery if getattr(self.desktop.keys, "can_inject", True) \
+            else "clipboard"
 
     def _on_result(self, action: Action, result: JobResult) -> None:
         if result.status is Status.DISABLED:
@@ -260,7 +266,7 @@ class Daemon:
 
         bindings = {a.hotkey: self._hotkey_callback(a.name)
                     for a in self.cfg.actions.values() if a.hotkey}
-        self.tray = Tray("trayassist", self._menu())
+        self.tray = Tray("trayassist", self._menu(), wayland=self.desktop.backend == "wayland")
 
         names = {a.hotkey: a.name for a in self.cfg.actions.values() if a.hotkey}
 

@@ -3,6 +3,8 @@
 One folder per platform, each building the same ports into a `Desktop`:
 - `x11/` (Linux/BSD default): full CLIPBOARD snapshots (every target), XTest keys,
   root-window key grabs (the focused app never sees the chord), notify-send.
+- `wayland/` (a Wayland session): our own wlr-data-control client (every MIME type),
+  wtype or the RemoteDesktop portal, the GlobalShortcuts portal or desktop bindings.
 - `basic/` (the fallback elsewhere): pyperclip + pynput, text-only snapshots.
 
 `make_desktop()` only chooses, the way pynput and keyring do: the TRAYASSIST_DESKTOP
@@ -18,13 +20,24 @@ from collections.abc import Callable
 
 from trayassist.desktop.base import Desktop, DesktopUnavailable, HotkeyTaken
 
-BACKENDS = ("x11", "basic")
+BACKENDS = ("x11", "wayland", "basic")
 ENV_VAR = "TRAYASSIST_DESKTOP"
 
 
 def platform_default() -> str:
-    """The backend this session gets when nothing is configured."""
-    return "basic" if sys.platform in ("win32", "darwin") else "x11"
+    """The backend this session gets when nothing is configured.
+
+    Wayland when the session says so (XDG_SESSION_TYPE=wayland), or when WAYLAND_DISPLAY
+    is set and no X display is (a compositor without XWayland). A Wayland session with
+    XWayland still gets `wayland`: X11 keys and grabs would reach only XWayland apps.
+    """
+    if sys.platform in ("win32", "darwin"):
+        return "basic"
+    session = os.environ.get("XDG_SESSION_TYPE", "").lower()
+    if os.environ.get("WAYLAND_DISPLAY") and (session == "wayland" or (
+            session != "x11" and not os.environ.get("DISPLAY"))):
+        return "wayland"
+    return "x11"
 
 
 def choose(configured: str | None = None) -> str:

@@ -4,12 +4,21 @@ pystray's run loop must own the main thread (macOS requires it); everything else
 starts in its `setup` callback. Backends differ: the plain X11 backend ("xorg",
 used under trayer and minimal window managers) has no menu and no notifications,
 only a click action; GNOME/KDE (appindicator/gtk), Windows and macOS show the menu.
+
+On Linux the backend follows the host: a StatusNotifierItem (pystray's "appindicator")
+when a StatusNotifierWatcher is on the session bus (KDE, GNOME's AppIndicator extension,
+swaybar, waybar) or on Wayland; the XEmbed tray ("xorg") otherwise. PYSTRAY_BACKEND
+still overrides. pystray's appindicator backend passes its temp file's path (no
+extension) as the icon *name*, which swaybar and waybar cannot resolve; `_NamedIcons`
+puts one PNG per state into a theme folder and sets the icon by name instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,9 +54,74 @@ class MenuItem:
     default: bool = False  # the click action where a backend has no menu
 
 
+WATCHER = "org.kde.StatusNotifierWatcher"
+
+
+def has_sni_watcher(timeout: float = 1.0) -> bool:
+    """Whether a StatusNotifierItem host runs (its watcher owns the well-known name)."""
+    try:
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
+
+        bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
+                          interface="org.freedesktop.DBus")
+        with open_dbus_connection(bus="SESSION") as conn:
+            reply = conn.send_and_get_reply(new_method_call(bus, "NameHasOwner", "s",
+                                                            (WATCHER,)), timeout=timeout)
+        return bool(reply.body and reply.body[0])
+    except Exception:  # noqa: BLE001 - no bus, no jeepney, a timeout: no watcher
+        return False
+
+
+def choose_backend(wayland: bool) -> str | None:
+    """The pystray backend for this session (None: pystray's own choice)."""
+    if os.environ.get("PYSTRAY_BACKEND") or sys.platform != "linux":
+        return None
+    if wayland or has_sni_watcher():
+        return "appindicator"
+    return "xorg"
+
+
+class _NamedIcons:
+    """The named-icon fix for pystray's appindicator backend (see the module docstring)."""
+
+    def __init__(self, icon: object, images: dict[str, object], folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        for state, image in images.items():
+            image.save(folder / f"trayassist-{state}.png")  # type: ignore[attr-defined]
+        self._icon = icon
+        self._folder = folder
+
+    def apply(self, state: str) -> None:
+        """Any thread: queued on the GLib loop after pystray's own icon update."""
+        from gi.repository import GLib
+
+        def set_named() -> bool:
+            indicator = getattr(self._icon, "_appindicator", None)
+            if indicator is not None:
+                indicator.set_icon_theme_path(str(self._folder))
+                indicator.set_icon_full(f"trayassist-{state}", f"trayassist {state}")
+            return False
+
+        GLib.idle_add(set_named)
+
+
 class Tray:
-    def __init__(self, name: str, items: list[MenuItem]) -> None:
-        import pystray
+    def __init__(self, name: str, items: list[MenuItem], *, wayland: bool = False,
+                 icon_folder: Path | None = None) -> None:
+        backend = choose_backend(wayland)
+        if backend is not None:
+            os.environ["PYSTRAY_BACKEND"] = backend  # read when pystray is first imported
+        try:
+            import pystray
+        except ImportError as exc:
+            if backend != "appindicator":
+                raise
+            log.warning("no StatusNotifierItem tray (%s): install python3-gi and "
+                        "gir1.2-ayatanaappindicator3-0.1 (bash installers/install.sh)", exc)
+            del os.environ["PYSTRAY_BACKEND"]
+            import pystray
 
         self._pystray = pystray
         menu = pystray.Menu(*(
@@ -61,6 +135,17 @@ class Tray:
         ))
         self._images = {state: load_icon(state) for state in STATES}
         self._icon = pystray.Icon(name, self._images["loading"], "trayassist: loading", menu)
+        self._state = "loading"
+        self._named: _NamedIcons | None = None
+        if type(self._icon).__module__.endswith("_appindicator"):
+            from trayassist import paths
+
+            self._named = _NamedIcons(self._icon, self._images,
+                                      icon_folder or paths.runtime_dir() / "icons")
+
+    @property
+    def backend(self) -> str:
+        return type(self._icon).__module__.rsplit("_", 1)[-1]
 
     @staticmethod
     def _call(action: Callable[[], None]) -> Callable[[object, object], None]:
@@ -79,6 +164,9 @@ class Tray:
     def show(self, state: str, tooltip: str) -> None:
         """Any thread: pystray marshals updates onto its own loop."""
         self._icon.icon = self._images[state]
+        self._state = state
+        if self._named is not None:
+            self._named.apply(state)
         self._icon.title = tooltip[:127]  # some backends cap tooltips at 128 chars
         with contextlib.suppress(Exception):  # backends without a menu may refuse
             self._icon.update_menu()
@@ -92,6 +180,8 @@ class Tray:
 
         def _setup(icon: object) -> None:
             self._icon.visible = True
+            if self._named is not None:
+                self._named.apply(self._state)
             setup()
 
         self._icon.run(setup=_setup)
