@@ -25,6 +25,7 @@ BACKEND_NEEDS: dict[str, dict[str, str]] = {
     "basic": {"pynput": "pynput", "pyperclip": "pyperclip", "pystray": "pystray",
               "PIL": "Pillow"},
     "windows": {"pystray": "pystray", "PIL": "Pillow"},
+    "wayland": {"jeepney": "jeepney", "pystray": "pystray", "PIL": "Pillow"},
 }
 
 
@@ -166,11 +167,12 @@ def _control() -> Check:
 def _display() -> Check:
     if sys.platform != "linux":
         return Check("display", True, "native")
+    wayland = os.environ.get("WAYLAND_DISPLAY")
+    if wayland and (os.environ.get("XDG_SESSION_TYPE") == "wayland"
+                    or not os.environ.get("DISPLAY")):
+        return Check("display", True, f"Wayland {wayland}")
     if os.environ.get("DISPLAY"):
         return Check("display", True, f"X11 {os.environ['DISPLAY']}")
-    if os.environ.get("WAYLAND_DISPLAY"):
-        return Check("display", False, "Wayland without X: no global hotkeys",
-                     "bind desktop shortcuts to `trayassist trigger ACTION`", required=False)
     return Check("display", False, "no display", "run under a desktop session (DISPLAY)",
                  required=False)
 
@@ -231,5 +233,19 @@ CHECKS: tuple[Callable[[], Check], ...] = (
 )
 
 
+def _wayland() -> list[Check]:
+    """On the Wayland backend: the path each step takes here (wayland/doctor.py)."""
+    from trayassist.desktop import DesktopUnavailable, choose
+
+    try:
+        if sys.platform != "linux" or choose() != "wayland":
+            return []
+    except DesktopUnavailable:
+        return []
+    from trayassist.desktop.wayland.doctor import checks
+
+    return list(checks(Check))
+
+
 def run_checks() -> list[Check]:
-    return [check() for check in CHECKS]
+    return [check() for check in CHECKS] + _wayland()

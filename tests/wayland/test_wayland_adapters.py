@@ -5,6 +5,7 @@ selection. Another Wayland client (a second data-control connection) plays "anot
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -151,3 +152,19 @@ def test_copy_paste_focus_and_primary_in_mousepad(wayland_env: harness.Session,
     assert foot is not None and foot.app_id == "foot"
     time.sleep(0.1)  # nothing to poll for: the point is that nothing changes
     assert primary.read_primary(foot) is None
+
+
+def test_doctor_names_the_path_of_each_step(wayland_env: harness.Session) -> None:
+    proc = subprocess.run([sys.executable, "-m", "trayassist", "doctor"],
+                          env={**wayland_env.root_env(), "XDG_CONFIG_HOME": str(
+                              wayland_env.root / "root-config")},
+                          capture_output=True, text=True, timeout=60)
+    lines = {line.split()[1]: line for line in proc.stdout.splitlines()
+             if line[:3] in ("ok ", "-- ")}
+    assert "Wayland (sway" in lines["session"]
+    assert "primary selection" in lines["capture"] and "wlr-data-control" in lines["capture"]
+    assert "wtype" in lines["paste"] and lines["paste"].startswith("ok")
+    # No bindings installed for this (root) user, no portal on this bus: the fix says how.
+    assert lines["hotkeys"].startswith("--")
+    assert "fix: trayassist hotkeys install sway" in proc.stdout
+    assert "tray" in lines
