@@ -172,3 +172,68 @@ class StreamCleaner:
         # Only a loop longer than the holdback gets here: what was printed stays,
         # nothing contradicting it is added (the CLI warns that the output looped).
         return ""
+
+
+# -- sentences: loops a chunk matcher cannot see, and replies cut mid-sentence -------------
+
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’»)\]]*(?=\s|$)|\n")
+_TERMINAL = re.compile(r"[.!?…。！？][\"'”’»)\]*_`]*\s*\Z")
+_NORM_DROP = re.compile(r"[^\w\s]+")
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each complete sentence of `text` (ended by . ! ? … or a line
+    break); an unfinished last sentence is left out."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if text[start:m.end()].strip():
+            spans.append((start, m.end()))
+        start = m.end()
+    return spans
+
+
+def _norm(sentence: str) -> str:
+    return " ".join(_NORM_DROP.sub(" ", sentence.lower()).split())
+
+
+def sentence_counts(text: str) -> dict[str, int]:
+    """How often each (normalised) sentence occurs in `text`."""
+    counts: dict[str, int] = {}
+    for start, end in _sentence_spans(text):
+        key = _norm(text[start:end])
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def repeated_sentence(text: str, allowed: dict[str, int]) -> int | None:
+    """Where the first sentence starts that `text` already wrote (more often than the
+    source has it: `allowed`, from sentence_counts(source)), or None.
+
+    Small models loop on whole sentences with other text in between ("A. B. C. A. B.
+    C."), which the chunk matcher (repeating_tail) misses when the copies differ in a
+    space or when a sentence is longer than its window.
+    """
+    seen: dict[str, int] = {}
+    for start, end in _sentence_spans(text):
+        key = _norm(text[start:end])
+        if len(key.split()) < 2:
+            continue  # "1." or "Yes." are not a loop
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > max(1, allowed.get(key, 0)):
+            return start
+    return None
+
+
+def trim_to_sentence(text: str) -> tuple[str, bool]:
+    """`text` up to its last complete sentence, and whether anything was cut.
+
+    A text that already ends a sentence, or has no complete sentence to fall back on,
+    is returned as it is."""
+    body = text.rstrip()
+    if not body or _TERMINAL.search(body):
+        return text, False
+    spans = [s for s in _sentence_spans(body) if body[s[1] - 1] != "\n"]
+    if not spans:
+        return text, False
+    return body[: spans[-1][1]].rstrip(), True

@@ -34,21 +34,40 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config()
 
 
+def _read_input(args: argparse.Namespace) -> str:
+    """--text, or stdin as strict UTF-8 (raises BadInput: never a traceback)."""
+    from trayassist.transform import BadInput
+
+    if args.text is not None:
+        return str(args.text)  # undecodable argv bytes arrive as surrogates: check_input
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"the input is not valid UTF-8 (byte 0x{data[exc.start]:02x} at "
+                       f"offset {exc.start}): convert it first, e.g. with iconv") from exc
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from trayassist import models
     from trayassist.cleanup import StreamCleaner
     from trayassist.engines import EngineError, engine_from_config
     from trayassist.engines.base import ModelLoadError
-    from trayassist.transform import EmptyInput, transform
+    from trayassist.transform import BadInput, EmptyInput, Progress, check_input, transform
 
     cfg = _config(args)
     action = cfg.actions.get(args.action)
     if action is None:
         _err(f"unknown action {args.action!r} (available: {', '.join(cfg.actions)})")
         return USAGE
-    text = args.text if args.text is not None else sys.stdin.read()
-    if not text.strip():
+    try:
+        text = _read_input(args)
+        check_input(text)
+    except EmptyInput:
         _err("empty input: pass --text or pipe text on stdin")
+        return EMPTY_INPUT
+    except BadInput as exc:
+        _err(str(exc))
         return EMPTY_INPUT
     try:
         engine = engine_from_config(cfg, model=args.model, engine=args.engine)
@@ -62,17 +81,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         _err(str(exc))
         return USAGE
+    # Streaming: a one-prompt job prints cleaned lines as they come; a job in pieces
+    # prints each finished piece in its place; a long summary prints at the end (its
+    # section summaries are not the result). --strict prints only a result that passed.
     stream = None if args.strict else StreamCleaner(text)
+    pieces = {"mode": "text"}
+    show_progress = sys.stderr.isatty()
 
     def on_piece(piece: str) -> None:
-        if stream is not None:
+        if stream is not None and pieces["mode"] == "text":
             sys.stdout.write(stream.feed(piece))
             sys.stdout.flush()
 
+    def on_progress(progress: Progress) -> None:
+        if progress.total > 1:
+            pieces["mode"] = progress.unit
+        if stream is not None and progress.unit not in ("text", "section"):
+            sys.stdout.write(stream.finish(progress.text_so_far))
+            sys.stdout.flush()
+        if show_progress and progress.total > 1 and progress.done < progress.total:
+            sys.stderr.write(f"\r{action.name}: {progress} ")
+            sys.stderr.flush()
+
     try:
         outcome = transform(action, text, engine, language=args.to or cfg.translate_to,
-                            cancel=threading.Event(), on_piece=on_piece)
-    except EmptyInput as exc:
+                            cancel=threading.Event(), on_piece=on_piece,
+                            on_progress=on_progress)
+    except BadInput as exc:
         _err(str(exc))
         return EMPTY_INPUT
     except EngineError as exc:
@@ -80,6 +115,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return GENERATION_ERROR
     finally:
         engine.close()
+        if show_progress and pieces["mode"] != "text":
+            sys.stderr.write("\r\033[K")
     for warning in outcome.warnings:
         _err(f"guard: {warning}")
     if args.strict and outcome.warnings:

@@ -19,7 +19,7 @@ from trayassist.deliver import deliver
 from trayassist.engines.base import Cancelled, Engine, EngineError
 from trayassist.job import DEFAULT_TIMING, JobResult, Status, Timing
 from trayassist.ports import AppInfo, Clipboard, Keys, PrimarySelection
-from trayassist.transform import EmptyInput, OffTask, Outcome, transform
+from trayassist.transform import BadInput, EmptyInput, OffTask, Outcome, ProgressFn, transform
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +43,12 @@ def run_job(
     plan: Plan | None = None,
     primary: PrimarySelection | None = None,
     app: AppInfo | None = None,
+    on_progress: ProgressFn | None = None,
 ) -> JobResult:
     """Capture the selection, transform it, deliver it; the user's clipboard is
     restored on every path. `plan` is the focused app's profile (None: the platform
-    defaults); `primary` reads a selection without a key. Worker thread."""
+    defaults); `primary` reads a selection without a key. Worker thread; `on_progress`
+    is called on it too."""
     if plan is not None and not plan.enabled:
         log.debug("trayassist is off for %s: nothing done", plan.app_id)
         return JobResult(Status.DISABLED, f"trayassist is off in {plan.app_id}"
@@ -61,10 +63,10 @@ def run_job(
         original = captured
         try:
             outcome = transform(action, original, engine, language=language, cancel=cancel,
-                                deadline_s=deadline_s)
+                                deadline_s=deadline_s, on_progress=on_progress)
         except Cancelled:
             return JobResult(Status.CANCELLED, CANCELLED, original=original)
-        except (EngineError, EmptyInput) as exc:
+        except (EngineError, BadInput) as exc:
             return JobResult(Status.FAILED, f"{action.name} failed: {exc}; text unchanged.",
                              original=original)
         if cancel.is_set():

@@ -68,7 +68,8 @@ class FakeClipboard:
 
     def read_text(self) -> str | None:
         data = self.formats.get(TEXT)
-        return data.decode("utf-8") if data is not None else None
+        # As the X11 clipboard reads it: invalid UTF-8 comes back as lone surrogates.
+        return data.decode("utf-8", errors="surrogateescape") if data is not None else None
 
     def write_text(self, text: str) -> None:
         # Marked as the real backends do, so clipboard history leaves it out.

@@ -73,7 +73,11 @@ class Reader(Connection):
             item = self.convert(name, min(deadline, time.monotonic() + READ_TIMEOUT))
             if item is not None and item.format == 8:
                 latin1 = item.type == "STRING"
-                return item.data.decode("latin-1" if latin1 else "utf-8", errors="replace")
+                if latin1:
+                    return item.data.decode("latin-1")
+                # Invalid bytes become lone surrogates, which transform.check_input
+                # refuses with a clear message: "replace" would hide them.
+                return item.data.decode("utf-8", errors="surrogateescape")
         return None
 
     def focus_client(self) -> int | None:
