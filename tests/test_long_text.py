@@ -244,3 +244,12 @@ def test_run_works_a_long_text_in_pieces_and_prints_it_byte_for_byte() -> None:
     proc = _cli(text.encode(), "proofread")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == text.encode()
+
+
+def test_the_tray_tooltip_names_the_piece_being_worked_on() -> None:
+    from trayassist.daemon import progress_tooltip
+
+    assert progress_tooltip("rewrite", Progress(2, 12, "paragraph", "")) == \
+        "trayassist (busy) - rewrite: paragraph 3 of 12"
+    assert progress_tooltip("rewrite", Progress(0, 1, "text", "")) is None
+    assert progress_tooltip("rewrite", Progress(12, 12, "paragraph", "")) is None

@@ -27,6 +27,7 @@ from trayassist.control import ControlServer, ensure_private_dir
 from trayassist.engines import Engine, engine_from_config
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
+from trayassist.transform import Progress
 from trayassist.worker import State, Worker
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,13 @@ def engine_destination(engine: Engine | None) -> str:
     if info.remote_host:
         return f" - your text is sent to {info.remote_host}"
     return " - via a local server"
+
+
+def progress_tooltip(action: str, progress: Progress) -> str | None:
+    """The busy tooltip of a job in pieces, or None for a one-prompt job."""
+    if progress.total <= 1 or progress.done >= progress.total:
+        return None
+    return f"trayassist (busy) - {action}: {progress}"
 
 
 class AlreadyRunning(Exception):
@@ -124,7 +132,8 @@ class Daemon:
         app, plan = self.plan()
         return run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
                        language=self.cfg.translate_to, delivery=self._delivery(),
-                       plan=plan, primary=self.desktop.primary, app=app)
+                       plan=plan, primary=self.desktop.primary, app=app,
+                       on_progress=lambda p: self._on_progress(action, p))
 
     def plan(self) -> tuple[AppInfo | None, Plan]:
         """The focused app and what it gets (its profile). Worker thread."""
@@ -135,6 +144,12 @@ class Daemon:
         can only be left on the clipboard."""
         return self.cfg.delivery if getattr(self.desktop.keys, "can_inject", True) \
             else "clipboard"
+
+    def _on_progress(self, action: Action, progress: Progress) -> None:
+        """Worker thread: "rewrite: paragraph 3 of 12" in the tooltip of a long job."""
+        tip = progress_tooltip(action.name, progress)
+        if tip is not None and self.tray is not None:
+            self.tray.show(State.BUSY.value, tip)
 
     def _on_result(self, action: Action, result: JobResult) -> None:
         if result.status is Status.DISABLED:
