@@ -19,7 +19,7 @@ from typing import Any
 import harness
 import pytest
 
-from trayassist.control import NoDaemon, request
+from trayassist.control import ControlError, NoDaemon, endpoint, request
 from trayassist.desktop.wayland.datacontrol import DataControl
 
 REWRITE = ("-M", "ctrl", "-M", "alt", "-M", "shift", "-k", "e", "-m", "shift", "-m", "alt",
@@ -37,7 +37,7 @@ class Rig:
     log: Path
 
     def status(self) -> dict[str, Any]:
-        return request({"cmd": "status"}, path=self.home / "run" / "control.sock", timeout=5)
+        return request({"cmd": "status"}, ep=endpoint(self.home / "run"), timeout=5)
 
     def wait_jobs(self, count: int, timeout: float = 30.0) -> dict[str, Any]:
         harness.wait_for(lambda: self.proc.poll() is not None
@@ -52,7 +52,7 @@ def _ready(rig: Rig) -> bool:
         raise RuntimeError(f"daemon exited: {rig.log.read_text()[-3000:]}")
     try:
         return rig.status()["state"] == "ready"
-    except (NoDaemon, OSError, ValueError):
+    except (NoDaemon, ControlError, OSError, ValueError):
         return False
 
 
@@ -184,3 +184,23 @@ def test_tray_item_registered_with_swaybar_showing_the_real_icon(rig: Rig) -> No
         return shot if hits > 20 else None
 
     harness.wait_for(blue_in_bar, 10, step=0.5, what="the ready icon drawn in swaybar")
+
+
+def test_terminal_gets_no_bare_ctrl_c(rig: Rig) -> None:
+    """foot's profile (issue 9) never sends Ctrl+C, which a terminal turns into SIGINT.
+    The control press at the end proves the trap would have seen one."""
+    session = rig.session
+    marker = session.home / "sigint"
+    script = f"trap 'echo INT >> {marker}' INT; while :; do sleep 0.05; done"
+    existing = session.window_ids()
+    session.spawn("foot", "/bin/sh", "-c", script, log=session.root / "foot.log")
+    harness.wait_for(lambda: (n := session.focused_node()) is not None
+                     and n.get("app_id") == "foot" and n["id"] not in existing, 15,
+                     what="a new foot window focused")
+    before = rig.status()["jobs_done"]
+    session.wtype(*REWRITE)
+    status = rig.wait_jobs(before + 1)
+    assert "Nothing" in status["last_message"], status
+    assert not marker.exists(), "trayassist sent Ctrl+C to the terminal"
+    session.wtype("-M", "ctrl", "-k", "c", "-m", "ctrl", "-k", "VoidSymbol")
+    harness.wait_for(marker.exists, 5, what="the control Ctrl+C to reach the trap")
