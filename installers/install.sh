@@ -79,6 +79,9 @@ if [ "$(uname -s)" = "Linux" ]; then
   # Wayland desktops; wl-clipboard: the clipboard tools users expect beside it.
   apt_install python3-gi gir1.2-ayatanaappindicator3-0.1 wtype wl-clipboard
   [ $dev -eq 1 ] && apt_install xvfb xdotool trayer x11-utils imagemagick xterm desktop-file-utils
+  # xterm, xfce4-terminal (VTE), mousepad (GTK), copyq (history) and dbus-run-session for
+  # their session bus: the real apps of the per-app desktop tests.
+  [ $dev -eq 1 ] && apt_install xfce4-terminal mousepad copyq dbus-daemon
   # The `wayland` test stage: headless sway as a test user, real Wayland apps, swaybar as
   # the tray host, grim for the screenshot, dbus and python3-dbusmock for the portals.
   [ $dev -eq 1 ] && apt_install sway swaybg swaybar grim foot mousepad dbus \
