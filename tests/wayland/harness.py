@@ -64,7 +64,10 @@ def ensure_user() -> pwd.struct_passwd:
     with contextlib.suppress(KeyError):
         return pwd.getpwnam(USER)
     if os.geteuid() != 0:
-        pytest.skip(f"sway refuses root, and creating the test user {USER} needs root")
+        message = f"sway refuses root, and creating the test user {USER} needs root"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     proc = subprocess.run(["useradd", "-M", "-r", "-s", "/usr/sbin/nologin", USER],
                           capture_output=True, text=True, timeout=30)
     if proc.returncode not in (0, 9):  # 9: already exists

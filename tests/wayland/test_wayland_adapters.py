@@ -18,6 +18,7 @@ from trayassist.desktop.wayland.datacontrol import DataControl
 from trayassist.desktop.wayland.focus import SwayFocus
 from trayassist.desktop.wayland.keys import WtypeKeys
 from trayassist.desktop.wayland.primary import WaylandPrimary
+from trayassist.ports import ClipboardSnapshot
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # binary, with NULs and high bytes
 
@@ -168,3 +169,15 @@ def test_doctor_names_the_path_of_each_step(wayland_env: harness.Session) -> Non
     assert lines["hotkeys"].startswith("--")
     assert "fix: trayassist hotkeys install sway" in proc.stdout
     assert "tray" in lines
+
+
+def test_clipboard_outlives_the_daemon(wayland_env: harness.Session) -> None:
+    cb = WaylandClipboard()
+    cb.restore(ClipboardSnapshot({"text/plain;charset=utf-8": b"kept", "text/html": b"<p>"}))
+    assert cb.hand_off()
+    cb.close()  # we are gone; the keeper serves
+    assert wl_paste(wayland_env, "-t", "text/html") == b"<p>"
+    assert wl_paste(wayland_env) == b"kept"
+    other = DataControl()
+    other.own({"text/plain;charset=utf-8": b"new copy"})  # the keeper steps aside
+    other.close()

@@ -204,3 +204,44 @@ def test_terminal_gets_no_bare_ctrl_c(rig: Rig) -> None:
     assert not marker.exists(), "trayassist sent Ctrl+C to the terminal"
     session.wtype("-M", "ctrl", "-k", "c", "-m", "ctrl", "-k", "VoidSymbol")
     harness.wait_for(marker.exists, 5, what="the control Ctrl+C to reach the trap")
+
+
+def _menu_ids(layout: Any, found: dict[str, int]) -> dict[str, int]:
+    """dbusmenu's GetLayout tree (id, props, children) -> label: id."""
+    item_id, props, children = layout
+    label = props.get("label", {}).get("data") if isinstance(props, dict) else None
+    if label:
+        found[label.replace("_", "")] = item_id
+    for child in children:
+        _menu_ids(child.get("data", child) if isinstance(child, dict) else child, found)
+    return found
+
+
+def test_tray_menu_works_over_dbusmenu(rig: Rig) -> None:
+    session = rig.session
+    service, _, path = harness.wait_for(lambda: sni_items(session), 10,
+                                        what="a tray item")[0].partition("/")
+    path = "/" + path if path else "/StatusNotifierItem"
+    menu = json.loads(session.run("busctl", "--user", "--json=short", "get-property", service,
+                                  path, "org.kde.StatusNotifierItem", "Menu").stdout)["data"]
+
+    def ids() -> dict[str, int]:
+        # The menu is rebuilt on state changes (new item ids): read it right before a click.
+        reply = session.run("busctl", "--user", "--json=short", "call", service, menu,
+                            "com.canonical.dbusmenu", "GetLayout", "iias", "0", "10", "0")
+        return _menu_ids(json.loads(reply.stdout)["data"][1], {})
+
+    assert {"Pause hotkeys", "Quit"} <= set(ids()), ids()
+
+    def click(label: str) -> None:
+        def clicked() -> bool:
+            return session.run("busctl", "--user", "call", service, menu,
+                               "com.canonical.dbusmenu", "Event", "isvu", str(ids()[label]),
+                               "clicked", "s", "", "0", check=False).returncode == 0
+
+        harness.wait_for(clicked, 5, what=f"a click on {label!r}")
+
+    click("Pause hotkeys")
+    harness.wait_for(lambda: rig.status()["state"] == "paused", 5, what="paused from the menu")
+    click("Pause hotkeys")
+    harness.wait_for(lambda: rig.status()["state"] == "ready", 5, what="resumed from the menu")

@@ -159,6 +159,17 @@ class WaylandClipboard:
         data = self._read(offer, SECRET_HINT, time.monotonic() + TEXT_TIMEOUT)
         return data is not None and data.strip(b"\0 \n") == b"secret"
 
+    def hand_off(self) -> bool:
+        """At exit: keep what we serve on the clipboard after we are gone (a keeper
+        process serves it until another app copies). False when we own nothing. Main
+        thread; blocks a few seconds at most."""
+        source = self.dc.current_source()
+        if source is None or not source.formats:
+            return False
+        from trayassist.desktop.wayland.keeper import keep_after_exit
+
+        return keep_after_exit(source.formats)
+
     def close(self) -> None:
         with self._lock:
             if self._dc is not None:
