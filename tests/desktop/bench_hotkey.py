@@ -6,6 +6,11 @@ hotkey-to-paste time for a 30-word rewrite on the embedded model, under Xvfb.
 Reports the median of 10 and, as the baseline measured in the same run, the median of
 the same rewrite through the engine alone (in-process, warm), so the ratio shows what
 capture, paste, clipboard restore and the daemon add on top of the model.
+
+    .venv/bin/python -m pytest tests/desktop/bench_hotkey.py -s -q -k capture
+
+measures capture alone on both paths: the keyless PRIMARY read and the Ctrl+C keystroke
+(median of 10 each; no model needed). Results: docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -71,3 +76,53 @@ def test_hotkey_to_paste_latency(xserver, tray_host, target_window: XAppClient) 
           f"(min {min(hotkey) * 1000:.0f}, max {max(hotkey) * 1000:.0f})")
     print(f"engine alone (warm, in-process), median of {RUNS}: {e * 1000:.0f} ms")
     print(f"ratio hotkey-to-paste / engine alone: {h / e:.2f}")
+
+
+@pytest.mark.desktop
+def test_capture_time_keyless_primary_vs_copy_keystroke(xserver, target_window: XAppClient
+                                                        ) -> None:  # type: ignore[no-untyped-def]
+    """Capture alone (`capture.capture`, the real X11 adapters, the Tk target): the
+    keyless PRIMARY read against the Ctrl+C keystroke + clipboard poll, alternating,
+    median of 10 each. Run: pytest tests/desktop/bench_hotkey.py -s -q -k capture"""
+    from trayassist.apps import AppOverride, PlatformKeys, resolve
+    from trayassist.capture import capture
+    from trayassist.clipboard_guard import RestoreGuard
+    from trayassist.desktop.x11.clipboard import X11Clipboard
+    from trayassist.desktop.x11.focus import X11Focus, X11Primary
+    from trayassist.desktop.x11.keys import X11Keys
+    from trayassist.job import DEFAULT_TIMING
+
+    clipboard, keys = X11Clipboard(xserver.display), X11Keys(xserver.display)
+    focus, primary = X11Focus(xserver.display), X11Primary(xserver.display)
+    platform = PlatformKeys(has_primary=True)
+    try:
+        app = focus.focused_app()
+        plans = {"primary": resolve(app, {"tk": AppOverride(capture="primary")}, platform,
+                                    "paste"),
+                 "copy-keys": resolve(app, {}, platform, "paste")}
+        assert plans["primary"].use_primary and not plans["copy-keys"].use_primary
+        times: dict[str, list[float]] = {name: [] for name in plans}
+        target_window.set_text(TEXT_30_WORDS)
+        for i in range(RUNS * 2):
+            name = ("primary", "copy-keys")[i % 2]
+            target_window.select_all()
+            target_window.clear_keys()
+            guard = RestoreGuard(clipboard, clipboard.snapshot())
+            started = time.perf_counter()
+            text = capture(clipboard, keys, guard, DEFAULT_TIMING, plans[name], primary, app)
+            times[name].append(time.perf_counter() - started)
+            guard.restore()
+            assert text == TEXT_30_WORDS, text
+            events = target_window.keys()  # every key event the window received
+            sent = [k for k in events if k["type"] == "press" and k["keysym"].lower() == "c"]
+            assert len(sent) == (name == "copy-keys")
+    finally:
+        for port in (focus, primary, keys, clipboard):
+            port.close()
+    p, c = statistics.median(times["primary"]), statistics.median(times["copy-keys"])
+    print(f"\ncapture, 30 words in the Tk target, median of {RUNS}:")
+    for label, name, median in (("keyless PRIMARY read:   ", "primary", p),
+                                ("Ctrl+C + clipboard poll:", "copy-keys", c)):
+        spread = f"min {min(times[name]) * 1000:.1f}, max {max(times[name]) * 1000:.1f}"
+        print(f"  {label} {median * 1000:6.1f} ms ({spread})")
+    print(f"  ratio copy-keys / primary: {c / p:.1f}")
