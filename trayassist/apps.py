@@ -109,8 +109,10 @@ BUILTIN_PROFILES: Mapping[str, AppProfile] = {
     "pwsh": _terminal(paste="<ctrl>+v"), "mintty": _terminal(copy="<ctrl>+<insert>",
                                                             paste="<shift>+<insert>"),
     # Editors whose Ctrl+C is not copy.
-    "emacs": AppProfile(kind=EDITOR, capture="primary", copy="<alt>+w", paste="",
-                        delivery="clipboard", note="Ctrl+C is a prefix key; M-w copies"),
+    # Emacs: Ctrl+C is a prefix key, and M-w copies mark..point even with no active
+    # region, so only the active region (which Emacs puts on PRIMARY) is taken.
+    "emacs": AppProfile(kind=EDITOR, capture="primary", copy="", paste="",
+                        delivery="clipboard", note="Ctrl+C is a prefix key in Emacs"),
     "gvim": AppProfile(kind=EDITOR, capture="primary", copy="", paste="",
                        delivery="clipboard", note="Ctrl+C/Ctrl+V are not copy/paste in vim"),
     # Password managers: the copy keys, so their "secret" marker is honoured.

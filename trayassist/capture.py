@@ -41,7 +41,7 @@ def capture(clipboard: Clipboard, keys: Keys, guard: RestoreGuard, timing: Timin
     copy = None if plan is None else plan.copy
     if copy == "":
         assert plan is not None
-        log.info("no copy key for %s; nothing captured", plan.app_id)
+        log.debug("no copy key for %s; nothing captured", plan.app_id)
         return JobResult(Status.NOTHING_SELECTED, NO_SAFE_COPY.format(app=plan.app_id))
     clipboard.clear()
     if copy is None:

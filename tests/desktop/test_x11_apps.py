@@ -437,3 +437,59 @@ def test_clipboard_history_records_copies_but_never_a_jobs_result(
              what="CopyQ to record the later copy")
     recorded = history(copyq)
     assert not [item for item in recorded if "private words" in item.lower()], recorded
+
+
+# ---- adapters: chords, the history marker, `trayassist apps` ----------------------------------
+
+def test_send_chord_reaches_the_app_as_that_chord(xserver, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    from trayassist.desktop.x11.keys import X11Keys
+
+    keys = X11Keys(xserver.display)
+    try:
+        target_window.clear_keys()
+        keys.send_chord("<shift>+<insert>")
+        keys.send_chord("<ctrl>+<shift>+c")
+        def chords() -> list[dict[str, Any]]:
+            events = target_window.keys()  # every key event the window received
+            return [e for e in events if e["type"] == "press"
+                    and e["keysym"] in ("Insert", "C", "c")]
+
+        wait_for(lambda: len(chords()) == 2, timeout=3.0, what="both chords in the key log")
+        events = chords()
+        shift, control = 0x1, 0x4
+        assert [(e["keysym"].lower(), e["state"] & (shift | control)) for e in events] == [
+            ("insert", shift), ("c", shift | control)]
+        assert not any(e["send_event"] for e in events)  # XTest: real key events
+        with pytest.raises(ValueError, match="not a key chord"):
+            keys.send_chord("<shift>")
+    finally:
+        keys.close()
+
+
+def test_our_clipboard_content_carries_the_history_marker_but_is_not_secret(xserver) -> None:  # type: ignore[no-untyped-def]
+    from trayassist.desktop.x11.clipboard import X11Clipboard
+
+    clipboard = X11Clipboard(xserver.display)
+    try:
+        clipboard.write_text("a job's result")
+        assert xclip_get(xserver.env, "x-kde-passwordManagerHint") == b"secret"
+        assert clipboard.read_text() == "a job's result"
+        assert not clipboard.is_secret()  # ours: the restore rule still compares it
+        xclip_set(xserver.env, "secret", target="x-kde-passwordManagerHint")
+        assert clipboard.is_secret()  # a password manager's: never read
+    finally:
+        clipboard.close()
+
+
+def test_apps_command_names_the_focused_app(xserver, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import sys
+
+    env = {**xserver.env, "TRAYASSIST_HOME": tempfile.mkdtemp(prefix="ta9-")}
+    proc = subprocess.run([sys.executable, "-m", "trayassist", "apps", "--json"], env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    focused = json.loads(proc.stdout)["focused"]
+    assert focused["app"] == "tk" and focused["profile"] == "default"
+    assert focused["capture"] == "copy-keys" and focused["delivery"] == "paste"
+    assert target_window.title not in proc.stdout
