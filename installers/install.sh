@@ -91,6 +91,11 @@ fi
 [ -x "$venv/bin/python" ] || { say "creating $venv"; python3 -m venv "$venv"; }
 py="$venv/bin/python"
 "$py" -m pip install -q --upgrade pip >/dev/null
+# The review window and the launcher use Tk from the standard library; Debian ships it
+# apart from Python.
+if [ "$(uname -s)" = "Linux" ] && ! "$py" -c "import tkinter" 2>/dev/null; then
+  apt_install python3-tk
+fi
 
 # llama-cpp-python builds from source. Its default (GGML_NATIVE=ON) compiles for every
 # feature the build CPU reports, which crashes (SIGILL) on VMs that advertise AMX or

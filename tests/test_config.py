@@ -37,7 +37,7 @@ def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     config = load_config()
     assert config == Config()
     assert config.model == "smollm2-135m-instruct"
-    assert (config.engine, config.threads, config.delivery) == ("auto", None, "paste")
+    assert (config.engine, config.threads, config.delivery) == ("auto", None, "auto")
     assert config.translate_to == "English"
     assert dict(config.actions) == BUILTIN_ACTIONS
     assert config.path is None
@@ -123,7 +123,8 @@ tldr = { instruction = "One line.", keep_all_facts = false, output_ratio = 0.3 }
     [
         ('model = "x"\n\nmodle = "y"\n', 3,
          'unknown key "modle" (did you mean "model"? allowed: model, engine, threads, '
-         "translate_to, delivery, base_url, allow_remote, actions, apps)"),
+         "translate_to, delivery, base_url, allow_remote, api_price_input, api_price_output, "
+         "actions, apps)"),
         ('engine = "openai"\nbase_url = "127.0.0.1:11434"\n', 2,
          'base_url: expected an http(s) URL like "http://127.0.0.1:11434/v1", '
          'got "127.0.0.1:11434"'),
@@ -133,7 +134,9 @@ tldr = { instruction = "One line.", keep_all_facts = false, output_ratio = 0.3 }
         ("threads = true\n", 1, "threads: expected an integer 1..64, got true"),
         ('\n\nengine = "llama"\n', 3,
          'engine: expected one of "auto", "llama-cpp", "gpt4all", "openai", got "llama"'),
-        ('delivery = "type"\n', 1, 'delivery: expected one of "paste", "clipboard"'),
+        ('delivery = "type"\n', 1,
+         'delivery: expected one of "auto", "review", "paste", "clipboard"'),
+        ("api_price_input = -1\n", 1, "api_price_input: expected a number 0..10000, got -1"),
         ('translate_to = "  "\n', 1, "translate_to: expected a language name"),
         ("model = 3\n", 1, "model: expected a catalog model name or a path"),
         ("actions = 5\n", 1, "actions: expected tables like [actions.rewrite], got 5"),
@@ -244,7 +247,8 @@ def test_default_config_text_loads_to_the_defaults(tmp_path: Path) -> None:
     text = default_config_text()
     path = write(tmp_path, text)
     assert load_config(path) == Config(path=path)
-    for key in ("model", "engine", "threads", "translate_to", "delivery"):
+    for key in ("model", "engine", "threads", "translate_to", "delivery", "api_price_input",
+                "api_price_output"):
         assert re.search(rf"^#.*\b{key} = ", text, re.MULTILINE), key
     # Uncommenting every `#key = value` / `#[table]` line still gives the defaults.
     uncommented = re.sub(r"^#(?=[\[a-z])", "", text, flags=re.MULTILINE)

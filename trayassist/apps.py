@@ -141,7 +141,7 @@ class Plan:
     use_primary: bool  # try the keyless read first
     copy: str | None  # chord to send; None: the platform's send_copy(); "": send none
     paste: str | None  # chord to send; None: the platform's send_paste(); "": none
-    delivery: str  # "paste" | "clipboard"
+    delivery: str  # "auto" | "review" | "paste" | "clipboard"
     paste_hint: str  # "Ctrl+Shift+V" etc. for "result copied" messages; "" if none
     note: str = field(default="", compare=False)
 
@@ -178,7 +178,7 @@ def resolve(app: AppInfo | None, overrides: Mapping[str, AppOverride] | None,
     paste = p.paste
     delivery_ = p.delivery or delivery
     paste_chord = platform.paste if paste is None else paste
-    if delivery_ == "paste" and paste == "":
+    if delivery_ != "clipboard" and paste == "":  # paste, or auto/review's paste
         delivery_ = "clipboard"  # no paste key this app understands
     return Plan(
         app_id=app.app_id if app else None, profile=name, origin=origin, kind=p.kind,

@@ -50,6 +50,17 @@ class Capability:
         return self.capable is not False
 
 
+def model_key(spec: str, engine: Any) -> str:
+    """The name records use: the catalog name, else the loaded file's stem (or the
+    server's model name for engine "openai")."""
+    from trayassist.models import CATALOG
+
+    if spec in CATALOG:
+        return spec
+    path = getattr(getattr(engine, "info", None), "model_path", None)
+    return Path(path).stem if path is not None and str(path).endswith(".gguf") else spec
+
+
 def user_file() -> Path:
     return paths.state_dir() / "capabilities.json"
 

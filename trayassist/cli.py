@@ -81,6 +81,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     except EngineError as exc:
         _err(str(exc))
         return USAGE
+    from trayassist import capabilities, ledger
+
+    model_name = capabilities.model_key(args.model or cfg.model, engine)
+    capability = capabilities.lookup(model_name, action.name, engine.info.name)
+    if not capability.trusted:
+        _err(capabilities.advice(action.name, model_name)
+             + ("" if args.strict else " (the result below may be wrong)"))
+        if args.strict:
+            engine.close()
+            return GUARD
+    meter = ledger.EngineMeter(engine)
     # Streaming: a one-prompt job prints cleaned lines as they come; a job in pieces
     # prints each finished piece in its place; a long summary prints at the end (its
     # section summaries are not the result). --strict prints only a result that passed.
@@ -117,6 +128,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         engine.close()
         if show_progress and pieces["mode"] != "text":
             sys.stderr.write("\r\033[K")
+    ledger.record(action.name, words=len(text.split()), input_tokens=outcome.input_tokens,
+                  output_tokens=outcome.pieces, bytes_sent_remote=meter.sent(),
+                  remote_host=meter.host)
     for warning in outcome.warnings:
         _err(f"guard: {warning}")
     if args.strict and outcome.warnings:
@@ -308,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
         cli_autostart,
         cli_bench,
         cli_control,
+        cli_eval,
         cli_hotkeys,
+        cli_ledger,
         cli_server,
     )
 
@@ -318,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_server.register(sub)
     cli_autostart.register(sub)
     cli_hotkeys.register(sub)
+    cli_eval.register(sub)
+    cli_ledger.register(sub)
     return parser
 
 

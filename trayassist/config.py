@@ -24,11 +24,12 @@ from trayassist.actions import BUILTIN_ACTIONS, Action
 from trayassist.apps import BUILTIN_PROFILES, CAPTURES, INTERRUPT, TERMINAL, AppOverride
 from trayassist.discovery import split_spec
 from trayassist.hotkey_syntax import ChordError, HotkeyError, parse_chord, parse_hotkey
+from trayassist.ledger import DEFAULT_PRICE_INPUT, DEFAULT_PRICE_OUTPUT
 
 ENGINES = ("auto", "llama-cpp", "gpt4all", "openai")
-DELIVERIES = ("paste", "clipboard")
+DELIVERIES = ("auto", "review", "paste", "clipboard")
 TOP_KEYS = ("model", "engine", "threads", "translate_to", "delivery", "base_url",
-            "allow_remote", "actions", "apps")
+            "allow_remote", "api_price_input", "api_price_output", "actions", "apps")
 APP_KEYS = ("capture", "copy", "paste", "delivery", "enabled")
 DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"  # Ollama's OpenAI-compatible API
 ACTION_KEYS = ("instruction", "hotkey", "max_tokens", "temperature", "output_ratio",
@@ -49,10 +50,17 @@ class Config:
     engine: str = "auto"  # auto | llama-cpp | gpt4all | openai
     threads: int | None = None  # None: chosen by the engine
     translate_to: str = "English"
-    delivery: str = "paste"  # paste | clipboard
+    # auto: paste a clean result, open the review window for a flagged or looped one or
+    # when the model is not capable of the action; review: always the window;
+    # paste: always paste; clipboard: only copy the result.
+    delivery: str = "auto"
     # engine = "openai": an OpenAI-compatible server; `model` is then the server's name.
     base_url: str = DEFAULT_BASE_URL
     allow_remote: bool = False  # False: a base_url not on this machine is refused
+    # USD per 1M tokens, for the ledger's hosted-API estimate (default: gpt-4o-mini's
+    # list price; see trayassist.ledger).
+    api_price_input: float = DEFAULT_PRICE_INPUT
+    api_price_output: float = DEFAULT_PRICE_OUTPUT
     actions: Mapping[str, Action] = field(default_factory=_builtin_actions)
     # Per-app overrides of the built-in profiles, keyed by lower-case app_id.
     apps: Mapping[str, AppOverride] = field(default_factory=lambda: MappingProxyType({}))
@@ -318,6 +326,8 @@ class _Loader:
             "delivery": lambda value: self.choice(("delivery",), value, DELIVERIES),
             "base_url": lambda value: self.url(("base_url",), value),
             "allow_remote": lambda value: self.boolean(("allow_remote",), value),
+            "api_price_input": lambda value: self.number(("api_price_input",), value, 0, 1e4),
+            "api_price_output": lambda value: self.number(("api_price_output",), value, 0, 1e4),
             "actions": self.actions,
             "apps": self.apps,
         }
@@ -375,8 +385,16 @@ def default_config_text() -> str:
         "# The language the translate action writes.",
         f"#translate_to = {_toml(d.translate_to)}",
         "",
-        '# "paste" replaces the selection with the result; "clipboard" only copies the result.',
+        '# "auto" pastes a clean result and opens the review window when the guard flagged',
+        "# the result, the model looped, or the model is not capable of the action;",
+        '# "review" always opens the review window (Enter pastes, Esc discards);',
+        '# "paste" always replaces the selection; "clipboard" only copies the result.',
         f"#delivery = {_toml(d.delivery)}",
+        "",
+        "# `trayassist ledger` prices the tokens you ran locally at a hosted API's rate,",
+        "# USD per 1M tokens (default: OpenAI gpt-4o-mini's list price).",
+        f"#api_price_input = {_toml(d.api_price_input)}",
+        f"#api_price_output = {_toml(d.api_price_output)}",
         "",
         "# Actions. Tune a built-in one by naming only what changes, e.g.",
         "#   [actions.rewrite]",

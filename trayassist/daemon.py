@@ -19,7 +19,7 @@ from typing import Any
 
 import filelock
 
-from trayassist import paths
+from trayassist import capabilities, ledger, paths
 from trayassist.actions import Action
 from trayassist.apps import Plan, PlatformKeys, resolve
 from trayassist.config import Config
@@ -27,6 +27,7 @@ from trayassist.control import ControlServer, ensure_private_dir
 from trayassist.engines import Engine, engine_from_config
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
+from trayassist.review import ReviewHost
 from trayassist.transform import Progress
 from trayassist.worker import State, Worker
 
@@ -108,6 +109,16 @@ def focused_plan(desktop: Any, cfg: Config) -> tuple[AppInfo | None, Plan]:
     return app, resolve(app, cfg.apps, platform_keys(desktop), cfg.delivery)
 
 
+def _review_host(backend: str) -> ReviewHost:
+    """The review window / launcher process; on X11 it gives the focus back itself."""
+    focus = None
+    if backend == "x11":
+        from trayassist.desktop.x11.activate import X11WindowFocus
+
+        focus = X11WindowFocus()
+    return ReviewHost(log_path=paths.runtime_dir() / "review-events.log", focus=focus)
+
+
 class Daemon:
     def __init__(self, cfg: Config) -> None:
         from trayassist.desktop import make_desktop
@@ -125,15 +136,27 @@ class Daemon:
         )
         self.control = ControlServer(self._handle_control, on_quit=self.shutdown)
         self._stopping = threading.Event()
+        self.review = _review_host(self.desktop.backend)
 
     # -- worker thread ------------------------------------------------------------
 
     def _run(self, action: Action, engine: Engine, cancel: threading.Event) -> JobResult:
         app, plan = self.plan()
-        return run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
-                       language=self.cfg.translate_to, delivery=self._delivery(),
-                       plan=plan, primary=self.desktop.primary, app=app,
-                       on_progress=lambda p: self._on_progress(action, p))
+        meter = ledger.EngineMeter(engine)
+        model = capabilities.model_key(self.cfg.model, engine)
+        capability = capabilities.lookup(model, action.name, engine.info.name)
+        note = None if capability.trusted else capabilities.advice(action.name, model)
+        result = run_job(action, self.desktop.clipboard, self.desktop.keys, engine, cancel,
+                         language=self.cfg.translate_to, delivery=self._delivery(),
+                         plan=plan, primary=self.desktop.primary, app=app,
+                         on_progress=lambda p: self._on_progress(action, p),
+                         reviewer=self.review, capable=capability.trusted, note=note)
+        if result.stats is not None:  # the model ran: count it (never the text)
+            ledger.record(action.name, words=result.stats.words,
+                          input_tokens=result.stats.input_tokens,
+                          output_tokens=result.stats.output_tokens,
+                          bytes_sent_remote=meter.sent(), remote_host=meter.host)
+        return result
 
     def plan(self) -> tuple[AppInfo | None, Plan]:
         """The focused app and what it gets (its profile). Worker thread."""
@@ -154,7 +177,10 @@ class Daemon:
     def _on_result(self, action: Action, result: JobResult) -> None:
         if result.status is Status.DISABLED:
             return  # the user turned trayassist off in this app: stay silent
-        if result.flags:
+        if result.reviewed:
+            if result.status not in (Status.DONE, Status.DISCARDED):
+                self._notify(result.message)
+        elif result.flags:
             changes = "; ".join(str(f) for f in result.flags)
             self._notify(f"{action.name}: check the result: {changes}")
         elif result.status is not Status.DONE:
@@ -245,10 +271,38 @@ class Daemon:
             MenuItem("Pause hotkeys", lambda: self.worker.set_paused(not self.worker.paused),
                      checked=lambda: self.worker.paused),
             MenuItem("Copy last original text", self._copy_last_original),
+            MenuItem("Privacy ledger", self._show_ledger),
             MenuItem("Open config", self._open_config),
             MenuItem("Quit", self.shutdown),
         ]
         return items
+
+    def _launcher_items(self) -> dict[str, Callable[[], None]]:
+        """What the launcher offers where the tray has no menu: actions, pause, ledger,
+        quit (labels -> what they do)."""
+        items = {f"{a.name.capitalize()} selection": self._menu_runner(a.name)
+                 for a in self.cfg.actions.values()}
+        pause = "Resume hotkeys" if self.worker.paused else "Pause hotkeys"
+        items[pause] = lambda: self.worker.set_paused(not self.worker.paused)
+        items["Privacy ledger"] = self._show_ledger
+        items["Quit"] = self.shutdown
+        return items
+
+    def _open_launcher(self) -> None:
+        """Tray click on a menu-less backend (tray loop thread): show the launcher."""
+        items = self._launcher_items()
+
+        def chosen(label: str) -> None:
+            action = items.get(label)
+            if action is not None:
+                action()
+
+        self.review.launcher(list(items), chosen)
+
+    def _show_ledger(self) -> None:
+        counts = ledger.load()
+        text = ledger.format_ledger(counts, self.cfg.api_price_input, self.cfg.api_price_output)
+        self.review.info("trayassist privacy ledger", text)
 
     def _menu_runner(self, name: str) -> Callable[[], None]:
         def run() -> None:
@@ -277,11 +331,17 @@ class Daemon:
             self._notify(f"Config file: {target}")
 
     def run(self) -> int:
-        from trayassist.desktop.tray import Tray
+        from trayassist.desktop.tray import MenuItem, Tray, backend_has_menu
 
         bindings = {a.hotkey: self._hotkey_callback(a.name)
                     for a in self.cfg.actions.values() if a.hotkey}
-        self.tray = Tray("trayassist", self._menu(), wayland=self.desktop.backend == "wayland")
+        if backend_has_menu():
+            self.tray = Tray("trayassist", self._menu(),
+                             wayland=self.desktop.backend == "wayland")
+        else:
+            self.tray = Tray("trayassist", [MenuItem("Open trayassist", self._open_launcher,
+                                                     default=True)],
+                             wayland=self.desktop.backend == "wayland")
 
         names = {a.hotkey: a.name for a in self.cfg.actions.values() if a.hotkey}
 
@@ -289,6 +349,8 @@ class Daemon:
             from trayassist.desktop import HotkeyTaken
 
             self.worker.start()
+            if self.cfg.delivery in ("auto", "review"):
+                self.review.start()  # ready before the first job: the window shows at once
             try:
                 self.control.start()
             except (OSError, ValueError) as exc:
@@ -314,6 +376,7 @@ class Daemon:
             self.desktop.hotkeys.stop()
             self.control.stop()
             self.worker.stop(SHUTDOWN_JOIN_S)
+            self.review.stop()
             hand_off = getattr(self.desktop.clipboard, "hand_off", None)
             if hand_off is not None:
                 hand_off()  # X11: the clipboard outlives us, as it did before the job

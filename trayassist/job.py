@@ -19,6 +19,7 @@ class Status(enum.Enum):
     DISABLED = "disabled"  # the focused app's profile has trayassist off: nothing was done
     REFUSED = "refused"  # busy with another job, paused, or the model is not ready
     CANCELLED = "cancelled"
+    DISCARDED = "discarded"  # the user discarded the result in the review window
     FAILED = "failed"
 
 
@@ -39,12 +40,23 @@ class Timing:
     paste_settle_s: float = 0.15
 
 
+@dataclass(frozen=True)
+class JobStats:
+    """Counters of a job whose model step ran (for the privacy ledger); never text."""
+
+    words: int  # words of the user's text given to the model
+    input_tokens: int
+    output_tokens: int  # pieces generated, retries included
+
+
 @dataclass
 class JobResult:
     status: Status
     message: str  # one line for a notification; never contains the user's text
     flags: tuple[Flag, ...] = ()
     original: str | None = field(default=None, repr=False)  # for "copy last original"
+    stats: JobStats | None = None  # set once the model ran, whatever happened after
+    reviewed: bool = False  # the user saw the result (and its flags) in the review window
 
 
 def poll(condition: Callable[[], bool], timeout: float, step: float) -> bool:

@@ -36,7 +36,8 @@ RunJob = Callable[[Action, Engine, threading.Event], JobResult]
 @dataclass
 class Counts:
     succeeded: int = 0
-    refused: int = 0  # busy, paused, nothing selected, secret, keys held, app disabled
+    refused: int = 0  # busy, paused, nothing selected, secret, keys held, app disabled,
+    # or discarded in the review window
     failed: int = 0  # engine failures and cancellations
 
     @property
@@ -44,8 +45,9 @@ class Counts:
         return self.succeeded + self.refused + self.failed
 
 
+# A result the user discarded in the review window counts here too: their choice, no fault.
 _REFUSED = {Status.NOTHING_SELECTED, Status.SECRET, Status.KEYS_HELD, Status.REFUSED,
-            Status.DISABLED}
+            Status.DISABLED, Status.DISCARDED}
 
 
 @dataclass

@@ -46,6 +46,15 @@ def load_icon(state: str) -> object:
     return img
 
 
+def backend_has_menu() -> bool:
+    """False for pystray's plain X11 backend ("xorg", under trayer and minimal window
+    managers): a click there runs the default item, so the daemon makes that item open
+    its own launcher window."""
+    import pystray
+
+    return bool(getattr(pystray.Icon, "HAS_MENU", True))
+
+
 @dataclass(frozen=True)
 class MenuItem:
     label: str
@@ -182,9 +191,27 @@ class Tray:
             self._icon.visible = True
             if self._named is not None:
                 self._named.apply(self._state)
+            self._listen_for_clicks()
             setup()
 
         self._icon.run(setup=_setup)
+
+    def _listen_for_clicks(self) -> None:
+        """pystray 0.19.5's plain X11 backend handles ButtonPress on its icon window but
+        never selects ButtonPressMask there, so under trayer a click reached nobody. Add
+        the mask (keeping pystray's own) so the click runs the default item."""
+        window = getattr(self._icon, "_window", None)
+        display = getattr(self._icon, "_display", None)
+        if backend_has_menu() or window is None or display is None:
+            return
+        try:
+            from Xlib import X
+
+            window.change_attributes(event_mask=X.ExposureMask | X.StructureNotifyMask
+                                     | X.ButtonPressMask)
+            display.flush()
+        except Exception:  # noqa: BLE001 - without clicks the hotkeys still work
+            log.exception("could not listen for tray clicks")
 
     def stop(self) -> None:
         self._icon.stop()

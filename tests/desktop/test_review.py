@@ -1,0 +1,169 @@
+"""The review window, the launcher and the ledger on a real X server: trayer hosts the
+icon, a Tk window is the target, xdotool presses real keys, xclip reads the clipboard.
+
+Screenshots go to $TRAYASSIST_ARTIFACTS (default: artifacts/ at the repo root, git-ignored);
+each test prints the path of what it saved."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_harness import DaemonProc
+from xapp import XAppClient, run_x, screenshot, wait_for, xclip_get, xclip_set, xdotool
+
+pytestmark = pytest.mark.desktop
+
+ARTIFACTS = Path(os.environ.get("TRAYASSIST_ARTIFACTS")
+                 or Path(__file__).resolve().parents[2] / "artifacts")
+REWRITE = "ctrl+alt+shift+e"
+BEFORE = "what the user had on the clipboard"
+ORIGINAL = "meet the team at 3pm in room 12"
+CHANGED = "meet the team at 5pm in room 12"  # the guard flags 3pm -> 5pm
+
+
+@pytest.fixture
+def daemons(xserver, tray_host) -> Iterator[list[DaemonProc]]:  # type: ignore[no-untyped-def]
+    started: list[DaemonProc] = []
+    yield started
+    for daemon in started:
+        daemon.stop()
+
+
+def start(daemons: list[DaemonProc], env: dict[str, str], **kw: Any) -> DaemonProc:
+    daemon = DaemonProc(env, **kw)
+    daemons.append(daemon)
+    return daemon.start()
+
+
+def events(daemon: DaemonProc) -> list[dict[str, Any]]:
+    """The review window's own event log (times and event names, never text)."""
+    path = daemon.home / "run" / "review-events.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def has_event(daemon: DaemonProc, name: str, count: int = 1) -> bool:
+    return sum(e["event"] == name for e in events(daemon)) >= count
+
+
+def review_window(env: dict[str, str]) -> str | None:
+    # The window's WM_CLASS instance is "trayassist" (the tray icon's is
+    # "trayassistSystemTrayIcon").
+    found = run_x(env, "xdotool", "search", "--onlyvisible", "--classname", "^trayassist$",
+                  check=False).stdout.split()
+    return found[0].decode() if found else None
+
+
+def shot(env: dict[str, str], name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = screenshot(env, ARTIFACTS / name)
+    assert path.stat().st_size > 1000
+    print(f"screenshot: {path}")
+    return path
+
+
+def flagged_job(xserver, daemons, target: XAppClient) -> DaemonProc:  # type: ignore[no-untyped-def]
+    daemon = start(daemons, xserver.env, scripted={"reply": CHANGED})
+    xclip_set(xserver.env, BEFORE)
+    target.set_text(ORIGINAL)
+    target.select_all()
+    xdotool(xserver.env, "mousemove", "200", "200")
+    xdotool(xserver.env, "key", REWRITE)
+    wait_for(lambda: has_event(daemon, "final"), timeout=20.0, what="the review window")
+    assert review_window(xserver.env), "review window not visible"
+    return daemon
+
+
+def test_flagged_result_opens_the_window_and_esc_leaves_text_and_clipboard(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    daemon = flagged_job(xserver, daemons, target_window)
+    shot(xserver.env, "review-flagged.png")
+    assert target_window.text() == ORIGINAL  # nothing pasted while the window is open
+    xdotool(xserver.env, "key", "Escape")
+    status = daemon.wait_jobs(1)
+    assert status["jobs"]["refused"] == 1 and status["last_message"].startswith("Discarded")
+    assert target_window.text() == ORIGINAL
+    wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+    wait_for(lambda: not review_window(xserver.env), what="the window to close")
+    assert ORIGINAL not in daemon.output() and CHANGED not in daemon.output()
+
+
+def test_enter_replaces_the_selection_in_the_target(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    daemon = flagged_job(xserver, daemons, target_window)
+    xdotool(xserver.env, "key", "Return")
+    status = daemon.wait_jobs(1)
+    assert status["jobs"]["succeeded"] == 1, daemon.output()
+    assert target_window.text() == CHANGED
+    assert target_window.focus()  # the target has the keyboard again
+    wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+
+
+def test_first_piece_is_visible_before_the_job_ends(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    words = "one two three four five six seven eight nine ten"
+    daemon = start(daemons, xserver.env, config='delivery = "review"\n',
+                   scripted={"reply": words, "token_delay_s": 0.15})
+    target_window.set_text("count to ten please")
+    target_window.select_all()
+    xdotool(xserver.env, "key", REWRITE)
+    wait_for(lambda: has_event(daemon, "first_piece"), timeout=20.0, what="the first piece")
+    assert not has_event(daemon, "final")  # still writing
+    assert daemon.status()["state"] == "busy"
+    shot(xserver.env, "review-streaming.png")
+    wait_for(lambda: has_event(daemon, "final"), timeout=20.0, what="the whole result")
+    log = events(daemon)
+    first = next(e["t"] for e in log if e["event"] == "first_piece")
+    final = next(e["t"] for e in log if e["event"] == "final")
+    assert final - first > 0.5  # ten words 0.15 s apart: the first came long before the end
+    shot(xserver.env, "review-final.png")
+    xdotool(xserver.env, "key", "Return")
+    daemon.wait_jobs(1)
+    assert target_window.text() == words
+
+
+def test_launcher_opens_on_click_under_trayer(xserver, daemons) -> None:  # type: ignore[no-untyped-def]
+    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    icon = wait_for(lambda: run_x(xserver.env, "xdotool", "search", "--classname",
+                                  "^trayassistSystemTrayIcon$", check=False).stdout.split(),
+                    timeout=10.0, what="the tray icon")
+    xdotool(xserver.env, "mousemove", "--window", icon[0].decode(), "4", "4")
+    xdotool(xserver.env, "click", "1")
+    try:
+        wait_for(lambda: has_event(daemon, "launcher_shown"), timeout=10.0, what="the launcher")
+    except TimeoutError:
+        print(daemon.output())
+        raise
+    assert review_window(xserver.env)
+    assert daemon.status()["jobs_done"] == 0  # the click ran no action
+    shot(xserver.env, "launcher.png")
+    xdotool(xserver.env, "key", "Escape")
+    wait_for(lambda: not review_window(xserver.env), what="the launcher to close")
+    assert daemon.status()["jobs_done"] == 0
+
+
+def test_ledger_counts_a_job_and_never_holds_its_text(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    text = "confidential plans for the Blueberry merger"
+    target_window.set_text(text)
+    target_window.select_all()
+    xdotool(xserver.env, "key", REWRITE)
+    daemon.wait_jobs(1)
+    assert target_window.text() == text.upper()
+    proc = daemon.cli("ledger", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["jobs"] == 1 and data["actions"]["rewrite"]["words"] == 6
+    assert data["bytes_sent_remote"] == 0
+    stored = (daemon.home / "data" / "ledger.json").read_text().lower()
+    for word in ("confidential", "blueberry", "merger", "plans"):
+        assert word not in stored and word not in proc.stdout.lower()

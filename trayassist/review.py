@@ -1,0 +1,231 @@
+"""The daemon's side of the review window and the launcher (trayassist.review_window).
+
+`ReviewHost` keeps one child process running, withdrawn between jobs, so a window shows
+within milliseconds of a job starting. Threads: `open`/`launcher` are called from the
+worker thread or a tray callback and never block on the user; a session's
+`wait_choice` blocks the worker thread (the job is not done until the user chose);
+one reader thread per child turns its stdout lines into choices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+CHOICES = ("replace", "copy", "discard", "retry")
+START_TIMEOUT_S = 15.0  # Python + Tk start in ~0.3 s; a loaded machine gets more
+
+
+class WindowFocus(Protocol):
+    """Remember the window that has the keyboard focus and give it back later."""
+
+    def remember(self) -> object | None:
+        """The focused window, or None where the platform cannot tell. Worker thread."""
+
+    def restore(self, window: object, timeout: float) -> bool:
+        """Give `window` the focus again and wait until it has it. Worker thread."""
+
+
+class NoWindowFocus:
+    def remember(self) -> object | None:
+        return None
+
+    def restore(self, window: object, timeout: float) -> bool:
+        return True
+
+
+class ReviewUnavailable(RuntimeError):
+    pass
+
+
+class ReviewSession:
+    """One job's window. Worker thread, except `_deliver_choice` (reader thread)."""
+
+    def __init__(self, host: ReviewHost, number: int, cancel: threading.Event | None,
+                 target: object | None) -> None:
+        self._host = host
+        self.number = number
+        self._cancel = cancel
+        self.target = target
+        self._choices: queue.Queue[str] = queue.Queue()
+        self.closed = False
+
+    def piece(self, text: str) -> None:
+        self._host.send({"op": "piece", "text": text})
+
+    def progress(self, progress: Any) -> None:
+        """A trayassist.transform.Progress (issue 12's contract) or anything alike."""
+        self._host.send({"op": "progress", "done": getattr(progress, "done", 0),
+                         "total": getattr(progress, "total", 1),
+                         "unit": getattr(progress, "unit", "part")})
+
+    def final(self, text: str, warnings: list[str]) -> None:
+        self._host.send({"op": "final", "text": text, "warnings": warnings})
+
+    def retrying(self) -> None:
+        self._host.send({"op": "retrying"})
+
+    def wait_choice(self, timeout: float) -> str:
+        """Block until the user chose; "discard" on timeout or if the window died."""
+        try:
+            return self._choices.get(timeout=timeout)
+        except queue.Empty:
+            log.info("review window: no choice in %.0f s; discarding", timeout)
+            return "discard"
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._host.end(self)
+
+    def restore_focus(self, timeout: float) -> bool:
+        return self.target is None or self._host.focus.restore(self.target, timeout)
+
+    def _deliver_choice(self, choice: str) -> None:
+        if choice == "discard" and self._cancel is not None:
+            self._cancel.set()  # Esc while the model still writes stops it at once
+        self._choices.put(choice)
+
+
+class ReviewHost:
+    def __init__(self, *, log_path: Path | None = None, focus: WindowFocus | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.log_path = log_path
+        self.focus: WindowFocus = focus or NoWindowFocus()
+        self._env = env
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._numbers = itertools.count(1)
+        self._sessions: dict[int, ReviewSession] = {}
+        self._launchers: dict[int, Callable[[str], None]] = {}
+
+    # -- process ----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the child if it is not running. Any thread; returns before it is ready."""
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                return
+            self._ready.clear()
+            cmd = [sys.executable, "-m", "trayassist.review_window"]
+            if self.log_path is not None:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                cmd += ["--log", str(self.log_path)]
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+                env=self._env if self._env is not None else os.environ.copy(),
+                encoding="utf-8")
+            proc = self._proc
+        threading.Thread(target=self._read, args=(proc,), name="trayassist-review",
+                         daemon=True).start()
+
+    def _ensure(self) -> None:
+        self.start()
+        if not self._ready.wait(START_TIMEOUT_S):
+            raise ReviewUnavailable("the review window did not start")
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("ready"):
+                self._ready.set()
+                continue
+            number, choice = msg.get("session"), str(msg.get("choice", ""))
+            with self._lock:
+                session = self._sessions.get(number)
+                launch = self._launchers.pop(number, None)
+            if session is not None:
+                session._deliver_choice(choice)
+            elif launch is not None and choice:
+                try:
+                    launch(choice)
+                except Exception:  # noqa: BLE001 - a launcher item must not kill the reader
+                    log.exception("launcher action failed")
+        # The child is gone: every open session reads as discarded (text untouched).
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session._deliver_choice("discard")
+
+    def send(self, payload: dict[str, Any]) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            return
+        try:
+            proc.stdin.write(json.dumps(payload) + "\n")
+            proc.stdin.flush()
+        except (OSError, ValueError):
+            log.warning("review window is gone")
+
+    def stop(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        self.send({"op": "quit"})
+        with contextlib.suppress(OSError, ValueError):
+            if proc.stdin is not None:
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    # -- sessions -----------------------------------------------------------------
+
+    def open(self, action: str, original: str, *, diff: bool, note: str | None = None,
+             cancel: threading.Event | None = None) -> ReviewSession:
+        """Remember the focused window, then show the window. Worker thread."""
+        target = self.focus.remember()
+        self._ensure()
+        session = ReviewSession(self, next(self._numbers), cancel, target)
+        with self._lock:
+            self._sessions[session.number] = session
+        self.send({"op": "open", "session": session.number, "action": action,
+                   "original": original, "diff": diff, "note": note})
+        return session
+
+    def end(self, session: ReviewSession) -> None:
+        with self._lock:
+            self._sessions.pop(session.number, None)
+        self.send({"op": "close"})
+
+    def launcher(self, items: list[str], on_choice: Callable[[str], None],
+                 title: str = "trayassist") -> None:
+        """Show the launcher; `on_choice(label)` runs on the reader thread. Never blocks
+        on the user (tray callbacks call this)."""
+        target = self.focus.remember()
+        self._ensure()
+        number = next(self._numbers)
+
+        def chosen(label: str) -> None:
+            if target is not None:  # an action must copy from the window the user was in
+                self.focus.restore(target, 1.5)
+            on_choice(label)
+
+        with self._lock:
+            self._launchers[number] = chosen
+        self.send({"op": "launcher", "session": number, "items": items, "title": title})
+
+    def info(self, title: str, body: str) -> None:
+        """A read-only panel (the ledger); Esc or Enter closes it. Never blocks."""
+        self._ensure()
+        self.send({"op": "launcher", "session": next(self._numbers), "items": [],
+                   "title": title, "body": body})
