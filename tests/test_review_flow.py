@@ -148,3 +148,14 @@ def test_word_diff_marks_removed_and_inserted_words() -> None:
     assert ("del", "i has") in runs and ("ins", "I") in runs
     assert "".join(t for tag, t in runs if tag != "del").replace("  ", " ").strip() == \
         "I went home"
+
+
+def test_a_window_that_cannot_open_leaves_a_flagged_result_on_the_clipboard() -> None:
+    class Broken(FakeReviewer):
+        def open(self, *a, **kw):  # type: ignore[no-untyped-def]
+            raise RuntimeError("no Tk")
+
+    engine = ScriptedEngine(reply=lambda _p: "meet at 5pm")
+    app, clipboard, keys, result = run("meet at 3pm", engine, Broken())
+    assert result.status is Status.COPIED and app.text == "meet at 3pm"
+    assert "review window could not open" in result.message and keys.sent == ["copy"]

@@ -375,8 +375,8 @@ class Daemon:
             self.shutdown()
             self.desktop.hotkeys.stop()
             self.control.stop()
+            self.review.stop()  # never blocks; an open window reads as discarded
             self.worker.stop(SHUTDOWN_JOIN_S)
-            self.review.stop()
             hand_off = getattr(self.desktop.clipboard, "hand_off", None)
             if hand_off is not None:
                 hand_off()  # X11: the clipboard outlives us, as it did before the job

@@ -46,6 +46,15 @@ class Reviewer(Protocol):
              cancel: threading.Event | None = None) -> ReviewSession: ...
 
 
+def _open(reviewer: Reviewer, action: str, original: str, diff: bool, note: str | None,
+          cancel: threading.Event) -> ReviewSession | None:
+    try:
+        return reviewer.open(action, original, diff=diff, note=note, cancel=cancel)
+    except Exception:  # noqa: BLE001 - a window that cannot open must not lose the job
+        log.exception("review window unavailable")
+        return None
+
+
 RETRY_TEMPERATURE = 0.3  # "a little temperature": a different answer, still on task
 
 
@@ -98,7 +107,7 @@ def run_job(
         if reviewer is not None and (delivery == "review"
                                      or (delivery == "auto" and not capable)):
             # Known up front: stream into the window from the first piece.
-            session = reviewer.open(action.name, original, diff=diff, note=note, cancel=cancel)
+            session = _open(reviewer, action.name, original, diff, note, cancel)
 
         def progress(p: Progress) -> None:
             if on_progress is not None:
@@ -121,10 +130,16 @@ def run_job(
         if cancel.is_set():
             return JobResult(Status.CANCELLED, CANCELLED, original=original)
         stats = JobStats(len(original.split()), outcome.input_tokens, outcome.pieces)
-        if reviewer is not None and needs_review(delivery, outcome, capable):
-            if session is None:
-                session = reviewer.open(action.name, original, diff=diff, note=note,
-                                        cancel=cancel)
+        review = reviewer is not None and needs_review(delivery, outcome, capable)
+        if review and session is None and reviewer is not None:
+            session = _open(reviewer, action.name, original, diff, note, cancel)
+        if review and session is None:
+            # The window could not open: never paste unseen what needed a look.
+            result = deliver(action, outcome, original, clipboard, keys, guard,
+                             delivery="clipboard", timing=timing, plan=plan)
+            result.message = (f"{action.name}: the result needs a check and the review "
+                              "window could not open, so it is on the clipboard.")
+        elif review and session is not None:
 
             def again(attempt: int) -> Outcome:
                 warmer = RETRY_TEMPERATURE + 0.1 * (attempt - 1)

@@ -18,6 +18,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -134,8 +135,13 @@ class ReviewHost:
 
     def _ensure(self) -> None:
         self.start()
-        if not self._ready.wait(START_TIMEOUT_S):
-            raise ReviewUnavailable("the review window did not start")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._ready.wait(0.05):
+            proc = self._proc
+            if proc is None or proc.poll() is not None:
+                raise ReviewUnavailable("the review window could not start (is Tk installed?)")
+            if time.monotonic() >= deadline:
+                raise ReviewUnavailable("the review window did not start")
 
     def _read(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
@@ -182,11 +188,8 @@ class ReviewHost:
         with contextlib.suppress(OSError, ValueError):
             if proc.stdin is not None:
                 proc.stdin.close()
-        try:
-            proc.wait(timeout=2.0)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        # No wait: it quits on "quit" or on the closed pipe by itself, and the daemon's
+        # shutdown (which must stay under ~2 s) does not wait on a window.
 
     # -- sessions -----------------------------------------------------------------
 

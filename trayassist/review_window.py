@@ -67,7 +67,7 @@ class App:
         import tkinter as tk
 
         self.tk = tk
-        self.root = tk.Tk(className="trayassist")
+        self.root = tk.Tk(className="trayassist-review")
         self.root.withdraw()
         self.root.title("trayassist")
         self.root.configure(bg=BG)
@@ -107,8 +107,8 @@ class App:
         try:
             while True:
                 msg = self.inbox.get_nowait()
-                if msg is None:
-                    self.root.destroy()
+                if msg is None or msg.get("op") == "quit":
+                    self.root.destroy()  # the daemon quit, or went away
                     return
                 self.handle(msg)
         except queue.Empty:
@@ -198,8 +198,6 @@ class App:
             self.log("closed")
             self.session, self.mode = None, ""
             self._hide()
-        elif op == "quit":
-            self.root.destroy()
 
     def _set_text(self, value: str) -> None:
         self.text.configure(state="normal")

@@ -1,5 +1,6 @@
 """Benchmark, not a test (pytest does not collect bench_*.py by default):
-hotkey-to-paste time for a 30-word rewrite on the embedded model, under Xvfb.
+hotkey-to-paste time for a 30-word rewrite on the embedded model, under Xvfb, and
+first_visible_ms (hotkey to the first piece of the result on screen).
 
     .venv/bin/python -m pytest tests/desktop/bench_hotkey.py -s -q
 
@@ -15,9 +16,11 @@ measures capture alone on both paths: the keyless PRIMARY read and the Ctrl+C ke
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from daemon_harness import DaemonProc
@@ -126,3 +129,63 @@ def test_capture_time_keyless_primary_vs_copy_keystroke(xserver, target_window: 
         spread = f"min {min(times[name]) * 1000:.1f}, max {max(times[name]) * 1000:.1f}"
         print(f"  {label} {median * 1000:6.1f} ms ({spread})")
     print(f"  ratio copy-keys / primary: {c / p:.1f}")
+
+
+def _first_piece_times(log_path: Path) -> list[float]:
+    """Wall-clock times of the review window's "first_piece" events (its own log)."""
+    if not log_path.exists():
+        return []
+    events = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    return [e["t"] for e in events if e["event"] == "first_piece"]
+
+
+@pytest.mark.desktop
+@pytest.mark.engine
+def test_first_visible_ms(xserver, tray_host, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    """first_visible_ms: hotkey to the first piece of the result on screen, median of 10.
+
+    delivery = "review": the review window's first streamed piece, from the window's own
+    event log (time.time() in both processes on one machine). delivery = "auto" with a
+    clean result: the paste itself, i.e. hotkey-to-paste."""
+    assert len(TEXT_30_WORDS.split()) == 30
+    daemon = DaemonProc(xserver.env, config='delivery = "review"\n').start()
+    log_path = daemon.home / "run" / "review-events.log"
+    review: list[float] = []
+    try:
+        for i in range(RUNS):
+            target_window.set_text(TEXT_30_WORDS)
+            target_window.select_all()
+            started = time.time()
+            xdotool(xserver.env, "key", "ctrl+alt+shift+e")
+            wait_for(lambda n=i: len(_first_piece_times(log_path)) > n, timeout=60,
+                     step=0.005, what="the first piece in the review window")
+            review.append(_first_piece_times(log_path)[i] - started)
+            xdotool(xserver.env, "key", "Escape")
+            daemon.wait_jobs(i + 1)
+            assert target_window.text() == TEXT_30_WORDS  # Esc left the text alone
+    finally:
+        daemon.stop()
+
+    daemon = DaemonProc(xserver.env).start()  # delivery = "auto", the default
+    paste: list[float] = []
+    try:
+        for i in range(RUNS):
+            target_window.set_text(TEXT_30_WORDS)
+            target_window.select_all()
+            started = time.time()
+            xdotool(xserver.env, "key", "ctrl+alt+shift+e")
+            wait_for(lambda done=i: target_window.text() != TEXT_30_WORDS
+                     or daemon.status()["jobs_done"] > done, timeout=60, step=0.005,
+                     what="the rewrite to be pasted")
+            paste.append(time.time() - started)
+            daemon.wait_jobs(i + 1)
+            assert target_window.text() != TEXT_30_WORDS
+    finally:
+        daemon.stop()
+    r, p = statistics.median(review), statistics.median(paste)
+    print(f"\nfirst_visible_ms, 30-word rewrite, median of {RUNS}:")
+    print(f"  review window, first streamed piece: {r * 1000:.0f} ms "
+          f"(min {min(review) * 1000:.0f}, max {max(review) * 1000:.0f})")
+    print(f"  auto, clean result pasted directly:  {p * 1000:.0f} ms "
+          f"(min {min(paste) * 1000:.0f}, max {max(paste) * 1000:.0f})")
+    print(f"  ratio first piece / paste: {r / p:.2f}")
