@@ -25,6 +25,9 @@ class FakeSession:
     def piece(self, text: str) -> None:
         self.events.append("piece")
 
+    def progress(self, progress: object) -> None:
+        self.events.append("progress")
+
     def final(self, text: str, warnings: list[str]) -> None:
         self.events.append("final")
         self.finals.append((text, warnings))

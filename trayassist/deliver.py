@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from trayassist.actions import Action
 from trayassist.apps import Plan
@@ -39,6 +39,8 @@ class ReviewSession(Protocol):
     """One job's review window (trayassist.review.ReviewSession). Worker thread."""
 
     def piece(self, text: str) -> None: ...
+
+    def progress(self, progress: Any) -> None: ...
 
     def final(self, text: str, warnings: list[str]) -> None: ...
 
