@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from platform_marks import ENGINES
 
 TEXT = "Meet me at 3pm on May 4, 2025 at https://example.org/plan. It costs $1,200."
 
@@ -112,7 +113,10 @@ def test_models_list_marks_the_embedded_model(model_path: Path) -> None:
 def test_models_use_a_gguf_path_then_run_uses_it(model_path: Path, trayassist_home: Path,
                                                   tmp_path: Path) -> None:
     own = tmp_path / "my-model.gguf"
-    own.symlink_to(model_path)
+    if sys.platform == "win32":  # symlinks need a privilege on Windows; a hard link will do
+        os.link(model_path, own)
+    else:
+        own.symlink_to(model_path)
     trayassist_home.mkdir(parents=True)
     (trayassist_home / "config.toml").write_text("# mine\nengine = \"auto\"\n")
     proc = cli("models", "use", str(own))
@@ -134,7 +138,7 @@ def test_status_trigger_and_quit_without_daemon_fail_clearly() -> None:
 
 
 @pytest.mark.engine
-@pytest.mark.parametrize("engine", ["llama-cpp", "gpt4all"])
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("action", ["rewrite", "proofread", "summarize", "translate"])
 def test_every_action_runs_on_the_embedded_model(engine: str, action: str,
                                                  model_path: Path) -> None:

@@ -76,6 +76,7 @@ delivery = "clipboard"
 
 def test_model_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "user"))  # what Windows reads for ~
     assert load_config(write(tmp_path, 'model = "~/m/x.gguf"')).model == str(
         tmp_path / "user" / "m" / "x.gguf")
     assert load_config(write(tmp_path, "model = '/opt/m/x.gguf'")).model == "/opt/m/x.gguf"

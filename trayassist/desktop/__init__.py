@@ -5,7 +5,9 @@ One folder per platform, each building the same ports into a `Desktop`:
   root-window key grabs (the focused app never sees the chord), notify-send.
 - `wayland/` (a Wayland session): our own wlr-data-control client (every MIME type),
   wtype or the RemoteDesktop portal, the GlobalShortcuts portal or desktop bindings.
-- `basic/` (the fallback elsewhere): pyperclip + pynput, text-only snapshots.
+- `windows/` (Windows default): every clipboard format, delayed rendering, RegisterHotKey
+  hotkeys, SendInput keys (ctypes).
+- `basic/` (the fallback elsewhere, macOS today): pyperclip + pynput, text-only snapshots.
 
 `make_desktop()` only chooses, the way pynput and keyring do: the TRAYASSIST_DESKTOP
 environment variable, then the configured name, then the platform default.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 
 from trayassist.desktop.base import Desktop, DesktopUnavailable, HotkeyTaken
 
-BACKENDS = ("x11", "wayland", "basic")
+BACKENDS = ("x11", "wayland", "windows", "basic")
 ENV_VAR = "TRAYASSIST_DESKTOP"
 
 
@@ -31,7 +33,9 @@ def platform_default() -> str:
     is set and no X display is (a compositor without XWayland). A Wayland session with
     XWayland still gets `wayland`: X11 keys and grabs would reach only XWayland apps.
     """
-    if sys.platform in ("win32", "darwin"):
+    if sys.platform == "win32":
+        return "windows"
+    if sys.platform == "darwin":
         return "basic"
     session = os.environ.get("XDG_SESSION_TYPE", "").lower()
     if os.environ.get("WAYLAND_DISPLAY") and (session == "wayland" or (
