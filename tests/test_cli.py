@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_models_use_a_gguf_path_then_run_uses_it(model_path: Path, trayassist_ho
     proc = cli("models", "use", str(own))
     assert proc.returncode == 0, proc.stderr
     text = (trayassist_home / "config.toml").read_text()
-    assert f'model = "{own}"' in text and "# mine" in text
+    assert tomllib.loads(text)["model"] == str(own) and "# mine" in text
     assert "my-model.gguf (file, not in the catalog)" in cli("models", "list").stdout
 
 

@@ -79,7 +79,8 @@ def test_model_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USERPROFILE", str(tmp_path / "user"))  # what Windows reads for ~
     assert load_config(write(tmp_path, 'model = "~/m/x.gguf"')).model == str(
         tmp_path / "user" / "m" / "x.gguf")
-    assert load_config(write(tmp_path, "model = '/opt/m/x.gguf'")).model == "/opt/m/x.gguf"
+    absolute = str(Path(tmp_path.anchor) / "opt" / "m" / "x.gguf")  # "C:\\opt\\..." on Windows
+    assert load_config(write(tmp_path, f"model = '{absolute}'")).model == absolute
     assert load_config(write(tmp_path, 'model = "qwen2.5-0.5b"')).model == "qwen2.5-0.5b"
 
 

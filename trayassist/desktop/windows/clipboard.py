@@ -127,7 +127,9 @@ def _set(fmt: int, data: bytes) -> None:
 def holder_description() -> str:
     """Who keeps the clipboard open: "the clipboard is held by KeePass.exe" or less."""
     _, exe = window_process(user32.GetOpenClipboardWindow())
-    return f"the clipboard is held by {exe}" if exe else "another program holds the clipboard"
+    if exe:
+        return f"the clipboard is held by {exe}"
+    return "another program holds the clipboard (Windows does not say which)"
 
 
 class WindowsClipboard:

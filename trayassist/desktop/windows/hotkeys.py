@@ -22,7 +22,7 @@ from trayassist.desktop.windows._win32 import (
     last_error,
     user32,
 )
-from trayassist.desktop.windows.keys import SPECIAL_VKS
+from trayassist.desktop.windows.keys import key_vk
 from trayassist.hotkey_syntax import Hotkey, parse_hotkey
 
 log = logging.getLogger(__name__)
@@ -39,17 +39,12 @@ def hotkey_code(hotkey: Hotkey) -> tuple[int, int]:
     mods = MOD_NOREPEAT
     for name in hotkey.modifiers:
         mods |= _MOD_BITS[name]
-    key = hotkey.key
-    if key.startswith("<"):
-        name = key[1:-1]
-        vk = int(name) if name.isdigit() else SPECIAL_VKS[name]
-    else:
-        scan = user32.VkKeyScanW(key)
-        if scan == -1:
-            raise ValueError(f"no key on this keyboard layout types {key}")
-        vk = scan & 0xFF
-        if (scan >> 8) & 1:  # a shifted symbol (e.g. "!"): registered with Shift
-            mods |= MOD_SHIFT
+    try:
+        vk, shift_state = key_vk(hotkey.key)
+    except OSError as exc:
+        raise ValueError(f"hotkey {hotkey.canonical}: {exc}") from exc
+    if shift_state & 1:  # a shifted symbol (e.g. "!"): registered with Shift
+        mods |= MOD_SHIFT
     return mods, vk
 
 

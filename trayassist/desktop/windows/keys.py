@@ -7,6 +7,7 @@ import time
 from ctypes import wintypes
 
 from trayassist.desktop.windows._win32 import last_error, user32
+from trayassist.hotkey_syntax import MODIFIERS, parse_chord
 
 POLL_STEP = 0.01  # 10 ms, as on X11
 
@@ -16,9 +17,6 @@ KEYEVENTF_KEYUP = 0x0002
 MAPVK_VK_TO_VSC = 0
 
 MODIFIER_VKS = {"ctrl": 0x11, "shift": 0x10, "alt": 0x12, "alt_gr": 0xA5, "cmd": 0x5B}
-for _side, _code in (("l", 0), ("r", 1)):
-    MODIFIER_VKS.update({f"ctrl_{_side}": 0xA2 + _code, f"shift_{_side}": 0xA0 + _code,
-                         f"alt_{_side}": 0xA4 + _code, f"cmd_{_side}": 0x5B + _code})
 SPECIAL_VKS = {
     "space": 0x20, "enter": 0x0D, "tab": 0x09, "esc": 0x1B, "backspace": 0x08,
     "insert": 0x2D, "delete": 0x2E, "home": 0x24, "end": 0x23, "page_up": 0x21,
@@ -53,36 +51,29 @@ class INPUT(ctypes.Structure):
     _fields_ = [("type", wintypes.DWORD), ("u", _INPUTUNION)]
 
 
+def key_vk(key: str) -> tuple[int, int]:
+    """(virtual key, shift state bits) of one key token in pynput syntax ("c", "<insert>",
+    "<65>"); characters map through the keyboard layout (VkKeyScanW)."""
+    if key.startswith("<") and key.endswith(">") and len(key) > 2:
+        name = key[1:-1]
+        return (int(name) if name.isdigit() else SPECIAL_VKS[name]), 0
+    scan = user32.VkKeyScanW(key)
+    if scan == -1:
+        raise OSError(f"the keyboard layout has no key for {key!r}")
+    return scan & 0xFF, (scan >> 8) & 0xFF
+
+
 def chord_vks(chord: str) -> list[int]:
-    """Virtual-key codes to press in order for a pynput-syntax chord ("<ctrl>+c",
-    "<shift>+<insert>"). Characters map through the keyboard layout (VkKeyScanW)."""
-    vks: list[int] = []
-    for raw in chord.split("+"):
-        part = raw.strip()
-        if part.startswith("<") and part.endswith(">") and len(part) > 2:
-            name = part[1:-1].lower()
-            if name in MODIFIER_VKS:
-                vks.append(MODIFIER_VKS[name])
-            elif name in SPECIAL_VKS:
-                vks.append(SPECIAL_VKS[name])
-            elif name.isdigit():
-                vks.append(int(name))
-            else:
-                raise ValueError(f"chord {chord!r}: unknown key <{name}>")
-        elif len(part) == 1:
-            scan = user32.VkKeyScanW(part)
-            if scan == -1:
-                raise ValueError(f"chord {chord!r}: the keyboard layout has no key for {part!r}")
-            vk, shift_state = scan & 0xFF, (scan >> 8) & 0xFF
-            for bit, mod in ((1, 0x10), (2, 0x11), (4, 0x12)):  # a shifted symbol, e.g. "!"
-                if shift_state & bit and mod not in vks:
-                    vks.append(mod)
-            vks.append(vk)
-        else:
-            raise ValueError(f"chord {chord!r}: {part!r} is neither one character nor <key>")
-    if not vks:
-        raise ValueError(f"chord {chord!r} is empty")
-    return vks
+    """Virtual-key codes to press in order for a chord ("<ctrl>+c", "<shift>+<insert>").
+    ValueError for a chord that does not parse (parse_chord), OSError for a key the
+    keyboard layout lacks."""
+    parsed = parse_chord(chord)
+    vks = [MODIFIER_VKS[name] for name in MODIFIERS if name in parsed.modifiers]
+    vk, shift_state = key_vk(parsed.key)
+    for bit, mod in ((1, 0x10), (2, 0x11), (4, 0x12)):  # a shifted symbol, e.g. "!"
+        if shift_state & bit and mod not in vks:
+            vks.append(mod)
+    return [*vks, vk]
 
 
 def _key(vk: int, up: bool) -> INPUT:
