@@ -163,8 +163,7 @@ class WineSession:
             input: str | None = None) -> subprocess.CompletedProcess[str]:
         """`wine argv...` with pipes (python.exe refuses a file or /dev/null as stdout)."""
         proc = subprocess.run(["wine", *argv], env={**self.env, **(env or {})},
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=timeout, input=input or "",
+                              capture_output=True, timeout=timeout, input=input or "",
                               text=True, encoding="utf-8", errors="replace")
         proc.stdout = proc.stdout.replace("\r\n", "\n")
         proc.stderr = proc.stderr.replace("\r\n", "\n")
