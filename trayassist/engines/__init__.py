@@ -1,14 +1,16 @@
 """Model runtimes behind one small `Engine` protocol, chosen by name.
 
 Choice order, as keyring and pystray do it: the TRAYASSIST_ENGINE environment
-variable, then the command line / config, then "auto" (llama-cpp when it imports,
-else gpt4all). "openai" talks to an OpenAI-compatible server instead of loading a file.
+variable, then the command line / config, then "auto": llama-cpp when it imports, else
+gpt4all; on Windows gpt4all first (it installs from wheels; llama-cpp-python would need
+a compiler there). "openai" talks to an OpenAI-compatible server instead of loading a file.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +32,12 @@ def choose(requested: str) -> str:
         raise EngineError(f"unknown engine {name!r} (allowed: {', '.join(ENGINE_NAMES)})")
     if name != "auto":
         return name
-    if importlib.util.find_spec("llama_cpp") is not None:
-        return "llama-cpp"
-    if importlib.util.find_spec("gpt4all") is not None:
-        return "gpt4all"
+    # Windows: gpt4all ships wheels; llama-cpp-python is sdist-only there (a compiler
+    # would be needed), so pyproject leaves it out and gpt4all is the default.
+    order = ("gpt4all", "llama_cpp") if sys.platform == "win32" else ("llama_cpp", "gpt4all")
+    for module in order:
+        if importlib.util.find_spec(module) is not None:
+            return module.replace("_", "-")
     raise EngineError("no model runtime installed: run bash installers/install.sh")
 
 
