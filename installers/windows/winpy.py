@@ -233,12 +233,16 @@ def install_wheels(session: WineSession, python: Path, wheels: Path, reqs: Seque
                 timeout=600)
 
 
-def project_requirements(root: Path) -> list[str]:
-    """pyproject's runtime dependencies, markers kept (Windows pip judges them)."""
+def project_requirements(root: Path, extras: Sequence[str] = ("gpt4all",)) -> list[str]:
+    """pyproject's runtime dependencies plus the engine extras Windows gets (gpt4all),
+    markers kept (Windows pip judges them)."""
     import tomllib
 
     with open(root / "pyproject.toml", "rb") as f:
-        deps: list[str] = tomllib.load(f)["project"]["dependencies"]
+        project = tomllib.load(f)["project"]
+    deps: list[str] = list(project["dependencies"])
+    for extra in extras:
+        deps += project["optional-dependencies"][extra]
     return deps
 
 
