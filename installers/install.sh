@@ -82,6 +82,8 @@ if [ "$(uname -s)" = "Linux" ]; then
   # xterm, xfce4-terminal (VTE), mousepad (GTK), copyq (history) and dbus-run-session for
   # their session bus: the real apps of the per-app desktop tests.
   [ $dev -eq 1 ] && apt_install xfce4-terminal mousepad copyq dbus-daemon
+  # The Windows stage (tests/windows): Wine runs Windows CPython, NSIS builds the installer.
+  [ $dev -eq 1 ] && apt_install wine wine64 nsis
   # The `wayland` test stage: headless sway as a test user, real Wayland apps, swaybar as
   # the tray host, grim for the screenshot, dbus and python3-dbusmock for the portals.
   [ $dev -eq 1 ] && apt_install sway swaybg swaybar grim foot mousepad dbus \

@@ -8,6 +8,9 @@ notepad and hotkeys the way a user's apps would. Run with the Windows python.exe
   clip-hold SECONDS             keep the clipboard open (prints "held" first)
   notepad-text                  the text in notepad's edit control, as JSON
   hotkey-hold MODS VK SECONDS   register a hotkey (prints "held" first)
+  secret-app TEXT SECONDS       a window that, like a password manager, answers Ctrl+C
+                                by copying TEXT marked secret; prints "ready", "copied"
+                                per copy, "key VK" for any other key it gets
 """
 
 from __future__ import annotations
@@ -146,6 +149,45 @@ def notepad_text() -> str | None:
     return buf.value
 
 
+def secret_app(text: str, seconds: float) -> None:
+    proto = ctypes.WINFUNCTYPE(ctypes.c_ssize_t, W, U, wintypes.WPARAM, wintypes.LPARAM)
+    user32.DefWindowProcW.restype = ctypes.c_ssize_t
+    user32.DefWindowProcW.argtypes = [W, U, wintypes.WPARAM, wintypes.LPARAM]
+    user32.GetKeyState.restype = ctypes.c_short
+
+    def wndproc(hwnd: int, msg: int, wparam: int, lparam: int) -> int:
+        if msg == 0x0100:  # WM_KEYDOWN
+            if wparam == ord("C") and user32.GetKeyState(0x11) < 0:
+                clip_set([text, "--secret"])
+                print("copied", flush=True)
+            elif wparam not in (0x10, 0x11, 0x12):
+                print(f"key {wparam}", flush=True)
+            return 0
+        return int(user32.DefWindowProcW(hwnd, msg, wparam, lparam))
+
+    proc = proto(wndproc)
+
+    class WNDCLASSW(ctypes.Structure):
+        _fields_ = [("style", U), ("lpfnWndProc", proto), ("cbClsExtra", ctypes.c_int),
+                    ("cbWndExtra", ctypes.c_int), ("hInstance", H), ("hIcon", H),
+                    ("hCursor", H), ("hbrBackground", H), ("lpszMenuName", wintypes.LPCWSTR),
+                    ("lpszClassName", wintypes.LPCWSTR)]
+
+    wc = WNDCLASSW(lpfnWndProc=proc, lpszClassName="SecretApp")
+    user32.RegisterClassW(ctypes.byref(wc))
+    hwnd = user32.CreateWindowExW(0, "SecretApp", "Secret App", 0x10CF0000, 50, 50, 300,
+                                  200, None, None, None, None)  # WS_OVERLAPPEDWINDOW|VISIBLE
+    print("ready", flush=True)
+    msg = wintypes.MSG()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        while user32.PeekMessageW(ctypes.byref(msg), None, 0, 0, 1):  # PM_REMOVE
+            user32.TranslateMessage(ctypes.byref(msg))
+            user32.DispatchMessageW(ctypes.byref(msg))
+        time.sleep(0.01)
+    user32.DestroyWindow(hwnd)
+
+
 def main(argv: list[str]) -> None:
     cmd, args = argv[0], argv[1:]
     if cmd == "clip-set":
@@ -169,6 +211,8 @@ def main(argv: list[str]) -> None:
             raise SystemExit(f"RegisterHotKey failed ({ctypes.get_last_error()})")
         print("held", flush=True)
         time.sleep(float(args[2]))
+    elif cmd == "secret-app":
+        secret_app(args[0], float(args[1]))
     else:
         raise SystemExit(f"unknown command {cmd}")
 
