@@ -287,3 +287,11 @@ def test_with_engine_openai_the_model_is_the_servers_name(tmp_path: Path) -> Non
     assert cfg.model == "hf.co/org/Model-GGUF:Q4_K_M"  # not taken for a file path
     assert cfg.base_url == "http://127.0.0.1:1234/v1" and cfg.allow_remote is True
     assert Config().allow_remote is False  # the default refuses remote servers
+
+
+def test_trayassist_engine_openai_keeps_the_model_name_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('model = "hf.co/org/Model-GGUF:Q4_K_M"\n')
+    monkeypatch.setenv("TRAYASSIST_ENGINE", "openai")
+    assert load_config(path).model == "hf.co/org/Model-GGUF:Q4_K_M"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -317,7 +318,8 @@ class _Loader:
 
     def config(self, raw: dict[str, Any]) -> Config:
         self.check_keys(raw, TOP_KEYS, ())
-        self.raw_model = raw.get("engine") == "openai"
+        # TRAYASSIST_ENGINE overrides the engine, so it decides what `model` means too.
+        self.raw_model = (os.environ.get("TRAYASSIST_ENGINE") or raw.get("engine")) == "openai"
         parse: dict[str, Callable[[Any], Any]] = {
             "model": self.model,
             "engine": lambda value: self.choice(("engine",), value, ENGINES),
