@@ -335,13 +335,13 @@ class Daemon:
 
         bindings = {a.hotkey: self._hotkey_callback(a.name)
                     for a in self.cfg.actions.values() if a.hotkey}
-        if backend_has_menu():
-            self.tray = Tray("trayassist", self._menu(),
-                             wayland=self.desktop.backend == "wayland")
+        wayland = self.desktop.backend == "wayland"
+        if backend_has_menu(wayland):
+            self.tray = Tray("trayassist", self._menu(), wayland=wayland)
         else:
             self.tray = Tray("trayassist", [MenuItem("Open trayassist", self._open_launcher,
                                                      default=True)],
-                             wayland=self.desktop.backend == "wayland")
+                             wayland=wayland)
 
         names = {a.hotkey: a.name for a in self.cfg.actions.values() if a.hotkey}
 

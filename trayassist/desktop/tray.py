@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,11 @@ def load_icon(state: str) -> object:
     return img
 
 
-def backend_has_menu() -> bool:
+def backend_has_menu(wayland: bool = False) -> bool:
     """False for pystray's plain X11 backend ("xorg", under trayer and minimal window
     managers): a click there runs the default item, so the daemon makes that item open
     its own launcher window."""
-    import pystray
-
-    return bool(getattr(pystray.Icon, "HAS_MENU", True))
+    return bool(getattr(import_pystray(wayland).Icon, "HAS_MENU", True))
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,24 @@ def choose_backend(wayland: bool) -> str | None:
     return "xorg"
 
 
+def import_pystray(wayland: bool) -> Any:
+    """pystray, with its backend chosen for this session first: pystray reads
+    PYSTRAY_BACKEND once, at its first import, so every caller goes through here."""
+    backend = choose_backend(wayland)
+    if backend is not None:
+        os.environ["PYSTRAY_BACKEND"] = backend
+    try:
+        import pystray
+    except ImportError as exc:
+        if backend != "appindicator":
+            raise
+        log.warning("no StatusNotifierItem tray (%s): install python3-gi and "
+                    "gir1.2-ayatanaappindicator3-0.1 (bash installers/install.sh)", exc)
+        del os.environ["PYSTRAY_BACKEND"]
+        import pystray
+    return pystray
+
+
 class _NamedIcons:
     """The named-icon fix for pystray's appindicator backend (see the module docstring)."""
 
@@ -119,19 +136,7 @@ class _NamedIcons:
 class Tray:
     def __init__(self, name: str, items: list[MenuItem], *, wayland: bool = False,
                  icon_folder: Path | None = None) -> None:
-        backend = choose_backend(wayland)
-        if backend is not None:
-            os.environ["PYSTRAY_BACKEND"] = backend  # read when pystray is first imported
-        try:
-            import pystray
-        except ImportError as exc:
-            if backend != "appindicator":
-                raise
-            log.warning("no StatusNotifierItem tray (%s): install python3-gi and "
-                        "gir1.2-ayatanaappindicator3-0.1 (bash installers/install.sh)", exc)
-            del os.environ["PYSTRAY_BACKEND"]
-            import pystray
-
+        pystray = import_pystray(wayland)
         self._pystray = pystray
         menu = pystray.Menu(*(
             pystray.MenuItem(
