@@ -86,7 +86,7 @@ if [ "$(uname -s)" = "Linux" ]; then
   [ $dev -eq 1 ] && apt_install wine wine64 nsis
   # The `wayland` test stage: headless sway as a test user, real Wayland apps, swaybar as
   # the tray host, grim for the screenshot, dbus and python3-dbusmock for the portals.
-  [ $dev -eq 1 ] && apt_install sway swaybg swaybar grim foot mousepad dbus \
+  [ $dev -eq 1 ] && apt_install sway swaybg grim foot mousepad dbus \
     python3-dbusmock libnotify-bin
 fi
 

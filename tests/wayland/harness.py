@@ -264,7 +264,13 @@ def start_mousepad(session: Session, text: str) -> Path:
     path.write_text(text)
     os.chown(path, session.user.pw_uid, session.user.pw_gid)
     existing = session.window_ids()
-    session.spawn("mousepad", "--disable-server", str(path), log=session.root / "mousepad.log")
+    # Its own config/state folders and in-memory settings: a mousepad that was killed
+    # leaves session data behind, and the next one would open a "restore?" dialog.
+    own = session.home / f"mousepad-{path.stem}"
+    env = {"GSETTINGS_BACKEND": "memory", "XDG_CONFIG_HOME": str(own / "config"),
+           "XDG_DATA_HOME": str(own / "data"), "XDG_CACHE_HOME": str(own / "cache")}
+    session.spawn("mousepad", "--disable-server", str(path), env=env,
+                  log=session.root / "mousepad.log")
 
     def new_mousepad_focused() -> bool:
         node = session.focused_node()

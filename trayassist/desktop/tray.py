@@ -150,6 +150,7 @@ class Tray:
         self._images = {state: load_icon(state) for state in STATES}
         self._icon = pystray.Icon(name, self._images["loading"], "trayassist: loading", menu)
         self._state = "loading"
+        self._stopped = False
         self._named: _NamedIcons | None = None
         if type(self._icon).__module__.endswith("_appindicator"):
             from trayassist import paths
@@ -199,7 +200,14 @@ class Tray:
             self._listen_for_clicks()
             setup()
 
-        self._icon.run(setup=_setup)
+        try:
+            self._icon.run(setup=_setup)
+        except Exception as exc:  # noqa: BLE001 - see below
+            if not self._stopped:
+                raise
+            # pystray's appindicator backend hides its last notification on the way out
+            # and raises when no notification daemon runs (GDBus ServiceUnknown).
+            log.info("tray shut down with: %s", exc)
 
     def _listen_for_clicks(self) -> None:
         """pystray 0.19.5's plain X11 backend handles ButtonPress on its icon window but
@@ -219,4 +227,5 @@ class Tray:
             log.exception("could not listen for tray clicks")
 
     def stop(self) -> None:
+        self._stopped = True
         self._icon.stop()
