@@ -90,7 +90,7 @@ def _server() -> Check | None:
         return Check("engine", False, str(exc), "see the message above")
     where = (f"your text is sent to {remote}, off this machine" if remote
              else "a server on this machine")
-    return Check("engine", True, f"openai: {cfg.base_url} serves {cfg.model!r}: {where}")
+    return Check("engine", True, f"openai: {cfg.base_url}, model {cfg.model!r}: {where}")
 
 
 def _engines() -> Check:
@@ -222,8 +222,8 @@ def _keyring() -> Check:
         store = ("Windows Credential Manager" if sys.platform == "win32"
                  else "gnome-keyring or KWallet")
         return Check("keyring", False, f"no usable backend ({name})",
-                     f"install {store} (only for `models token set`; "
-                     "HF_TOKEN works without it)", required=False)
+                     f"install {store} (only for `models token set` and `server token set`; "
+                     "HF_TOKEN and TRAYASSIST_SERVER_TOKEN work without it)", required=False)
     return Check("keyring", True, name)
 
 
