@@ -26,6 +26,7 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 CHOICES = ("replace", "copy", "discard", "retry")
+FOCUS_BACK_S = 1.5  # the target takes the focus back in a few ms; bounded anyway
 START_TIMEOUT_S = 15.0  # Python + Tk start in ~0.3 s; a loaded machine gets more
 
 
@@ -87,9 +88,13 @@ class ReviewSession:
             return "discard"
 
     def close(self) -> None:
+        """Hide the window and give the keyboard back to the app the user was in,
+        whatever they chose (Esc too: their next hotkey must reach that app)."""
         if not self.closed:
             self.closed = True
             self._host.end(self)
+            if self.target is not None:
+                self._host.focus.restore(self.target, FOCUS_BACK_S)
 
     def restore_focus(self, timeout: float) -> bool:
         return self.target is None or self._host.focus.restore(self.target, timeout)

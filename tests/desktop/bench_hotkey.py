@@ -157,8 +157,12 @@ def test_first_visible_ms(xserver, tray_host, target_window: XAppClient) -> None
             target_window.select_all()
             started = time.time()
             xdotool(xserver.env, "key", "ctrl+alt+shift+e")
-            wait_for(lambda n=i: len(_first_piece_times(log_path)) > n, timeout=60,
-                     step=0.005, what="the first piece in the review window")
+            try:
+                wait_for(lambda n=i: len(_first_piece_times(log_path)) > n, timeout=60,
+                         step=0.005, what="the first piece in the review window")
+            except TimeoutError:
+                print(daemon.output(), log_path.read_text() if log_path.exists() else "")
+                raise
             review.append(_first_piece_times(log_path)[i] - started)
             xdotool(xserver.env, "key", "Escape")
             daemon.wait_jobs(i + 1)

@@ -90,6 +90,7 @@ def test_flagged_result_opens_the_window_and_esc_leaves_text_and_clipboard(
     wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
              what="the clipboard to be restored")
     wait_for(lambda: not review_window(xserver.env), what="the window to close")
+    wait_for(target_window.focus, what="the keyboard back in the target")
     assert ORIGINAL not in daemon.output() and CHANGED not in daemon.output()
 
 
