@@ -125,15 +125,16 @@ class Session:
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 10.0,
             check: bool = True, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        # cwd: the user's own folder; the checkout may be one it cannot enter (/root/...).
         return subprocess.run(self.as_user(list(args), env), input=data, capture_output=True,
-                              timeout=timeout, check=check)
+                              timeout=timeout, check=check, cwd=self.home)
 
     def spawn(self, *args: str, env: dict[str, str] | None = None,
               log: Path | None = None) -> subprocess.Popen[bytes]:
         out = log.open("ab") if log else subprocess.DEVNULL
         proc = subprocess.Popen(self.as_user(list(args), env), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT if log else out,
-                                start_new_session=True)
+                                start_new_session=True, cwd=self.home)
         if log:
             out.close()  # type: ignore[union-attr]
         self.procs.append(proc)
