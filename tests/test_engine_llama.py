@@ -22,6 +22,7 @@ from trayassist.engines.base import (
     GenOptions,
     PromptTooLong,
 )
+from trayassist.engines.gguf_meta import choose_context
 from trayassist.engines.llama_cpp_engine import LlamaCppEngine
 from trayassist.prompting import CHATML, Prompt, build_prompt
 
@@ -54,7 +55,7 @@ def test_loads_and_describes_itself(engine: LlamaCppEngine, model_path: Path) ->
     assert isinstance(engine, Engine)
     info = engine.info
     assert (info.name, info.model_path, info.chat_format) == ("llama-cpp", model_path, "chatml")
-    assert info.context_size == 4096 and info.threads == 1
+    assert info.context_size == choose_context(model_path) and info.threads == 1
     engine.load()  # idempotent
 
 

@@ -13,6 +13,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -159,3 +160,66 @@ def compatible_model(path: Path, compat_dir: Path) -> Path:
         if stale != target and len(stale.name) == len(target.name):
             stale.unlink(missing_ok=True)
     return target
+
+
+# -- the context a model gets ----------------------------------------------------------------
+
+DEFAULT_CONTEXT = 4096  # when the file does not say
+MAX_CONTEXT = 8192  # beyond this, prompts this slow on a CPU are better worked in pieces
+MIN_CONTEXT = 2048
+KV_MEMORY_SHARE = 0.125  # the KV cache may take at most this share of available memory
+
+
+@dataclass(frozen=True)
+class ContextInfo:
+    trained: int | None  # {arch}.context_length: what the model was trained for
+    kv_bytes_per_token: int | None  # f16 K and V over all layers
+
+
+def context_info(path: Path) -> ContextInfo:
+    """The trained context and the KV cache's cost per token, from the GGUF header."""
+    arch = read_metadata(path, {"general.architecture"}).get("general.architecture")
+    if not isinstance(arch, str):
+        return ContextInfo(None, None)
+    keys = {f"{arch}.{k}" for k in ("context_length", "block_count", "embedding_length",
+                                     "attention.head_count", "attention.head_count_kv",
+                                     "attention.key_length", "attention.value_length")}
+    meta = {k.removeprefix(f"{arch}."): v for k, v in read_metadata(path, keys).items()
+            if isinstance(v, int)}
+    trained = meta.get("context_length")
+    kv = None
+    layers, heads = meta.get("block_count"), meta.get("attention.head_count")
+    embd = meta.get("embedding_length")
+    if layers and heads and embd:
+        kv_heads = meta.get("attention.head_count_kv", heads)
+        k_len = meta.get("attention.key_length", embd // heads)
+        v_len = meta.get("attention.value_length", embd // heads)
+        kv = layers * kv_heads * (k_len + v_len) * 2
+    return ContextInfo(trained, kv)
+
+
+def _mem_available() -> int | None:
+    """Bytes of memory available now (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def choose_context(path: Path, *, cap: int = MAX_CONTEXT,
+                   available: int | None = None) -> int:
+    """The model's trained context, at most `cap`, and small enough that its KV cache
+    takes at most KV_MEMORY_SHARE of the memory available (a multiple of 256)."""
+    try:
+        info = context_info(path)
+    except (OSError, GgufError):
+        return DEFAULT_CONTEXT
+    n = min(info.trained or DEFAULT_CONTEXT, cap)
+    available = available if available is not None else _mem_available()
+    if available and info.kv_bytes_per_token:
+        n = min(n, int(available * KV_MEMORY_SHARE) // info.kv_bytes_per_token)
+    return max(min(MIN_CONTEXT, info.trained or MIN_CONTEXT), n // 256 * 256)

@@ -43,7 +43,7 @@ from trayassist.engines.base import (
     ModelLoadError,
     PromptTooLong,
 )
-from trayassist.engines.gguf_meta import GgufError, compatible_model
+from trayassist.engines.gguf_meta import GgufError, choose_context, compatible_model
 from trayassist.engines.llama_cpp_engine import default_threads
 from trayassist.prompting import ChatFormat, Prompt, Segment
 
@@ -125,14 +125,15 @@ def _import_bindings() -> Any:
 
 class Gpt4AllEngine:
     def __init__(self, model_path: Path, chat_format: ChatFormat, *, threads: int | None = None,
-                 context_size: int = 4096, cache_dir: Path) -> None:
+                 context_size: int | None = None, cache_dir: Path) -> None:
         self._model_path = Path(model_path)
         self._format = chat_format
         # gpt4all's own default is every core, which collapses when anything else wants
         # one (measured, docs/BENCHMARKS.md); use the rule the llama-cpp engine uses.
         # gpt4all has one thread count for prompt and decode: take the decode one.
         self._threads = threads or default_threads()[0]
-        self._context_size = context_size
+        # None: the model's own context, capped as the llama-cpp engine caps it.
+        self._context_size = context_size or choose_context(self._model_path)
         self._compat_dir = Path(cache_dir) / "gpt4all-compat"
         self._gpt: Any = None  # gpt4all.GPT4All; untyped
         self._lib: Any = None  # gpt4all._pyllmodel, for the ctypes prototypes

@@ -42,6 +42,7 @@ from trayassist.engines.base import (
     ModelLoadError,
     PromptTooLong,
 )
+from trayassist.engines.gguf_meta import choose_context
 from trayassist.prompting import ChatFormat, Prompt, Segment
 
 log = logging.getLogger(__name__)
@@ -149,15 +150,17 @@ class LlamaCppEngine:
         chat_format: ChatFormat,
         *,
         threads: int | None = None,
-        context_size: int = 4096,
+        context_size: int | None = None,
         lookup: int = DEFAULT_LOOKUP,
     ) -> None:
+        """`context_size` None: the model's own (from its GGUF header), at most 8192 and
+        as far as memory allows (gguf_meta.choose_context)."""
         self._path = Path(model_path)
         self._format = chat_format
         # An explicit count applies to both phases; unset, each phase gets its own.
         self._threads, self._batch_threads = (threads, threads) if threads else \
             default_threads()
-        self._n_ctx = context_size
+        self._n_ctx = context_size or choose_context(self._path)
         self.lookup = lookup  # prompt-lookup draft length; 0: off
         self._L: Any = None
         self._model: Any = None
@@ -172,6 +175,7 @@ class LlamaCppEngine:
         self._pieces: dict[int, bytes] = {}
         self._head_tokens: dict[tuple[Segment, ...], list[int]] = {}
         self._cur: list[int] = []  # tokens whose KV sits in sequence 0 at positions 0..n-1
+        self._batched = 0  # how many of them a prompt decoded in batches (reusable as such)
         self._heads: OrderedDict[tuple[int, ...], int] = OrderedDict()  # head -> seq id
         self._ignore_eog = False  # bench only: fixed-length generation
         self.stats = Stats()
@@ -226,7 +230,7 @@ class LlamaCppEngine:
         self._one.logits[0] = 1
         self._greedy = L.llama_sampler_init_greedy()
         self._eog = self._end_of_generation_ids()
-        self._cur, self._heads = [], OrderedDict()
+        self._cur, self._heads, self._batched = [], OrderedDict(), 0
         log.info("model loaded: %s in %.2fs, threads: %d decode, %d prompt", self._path.name,
                  time.perf_counter() - started, self._threads, self._batch_threads)
 
@@ -240,13 +244,13 @@ class LlamaCppEngine:
         L.llama_free(self._ctx)
         L.llama_model_free(self._model)
         self._ctx = self._model = self._mem = self._vocab = None
-        self._cur, self._heads = [], OrderedDict()
+        self._cur, self._heads, self._batched = [], OrderedDict(), 0
 
     def clear_cache(self) -> None:
         """Forget every reusable KV state (bench: a cold start without reloading)."""
         self.load()
         self._L.llama_memory_clear(self._mem, False)
-        self._cur, self._heads = [], OrderedDict()
+        self._cur, self._heads, self._batched = [], OrderedDict(), 0
 
     def _end_of_generation_ids(self) -> frozenset[int]:
         L = self._L
@@ -343,12 +347,15 @@ class LlamaCppEngine:
             self._heads.move_to_end(head)
             L.llama_memory_seq_rm(mem, 0, -1, -1)
             L.llama_memory_seq_cp(mem, self._heads[head], 0, -1, -1)
-            self._cur, keep = list(head), head_len
+            self._cur, keep, self._batched = list(head), head_len, head_len
             self.stats.head_restores += 1
+        if keep == head_len and keep:
+            keep = self._reusable(tokens, head_len, logits)
         if not L.llama_memory_seq_rm(mem, 0, keep, -1):
             L.llama_memory_seq_rm(mem, 0, -1, -1)
             keep = 0
         del self._cur[keep:]
+        self._batched = min(self._batched, keep)
         self._make_room(len(tokens) - keep + reserve)
         self.stats.prompt_tokens += len(tokens)
         self.stats.evaluated += len(tokens) - keep
@@ -368,8 +375,27 @@ class LlamaCppEngine:
             batch.n_tokens = end - start
             self._decode(batch)
             self._cur += tokens[start:end]
+            self._batched = len(self._cur)
             if end == head_len and head not in self._heads:
                 self._remember_head(head)
+
+    def _reusable(self, tokens: list[int], head_len: int, logits: bool) -> int:
+        """How much of sequence 0 a prompt whose head it holds can keep: the head, plus
+        every whole batch after it that an earlier prompt decoded from the same tokens.
+
+        A repeated prompt (summarize twice) or an extended one (more text pasted) then
+        decodes only its last batch or its new tokens. Whole batches at the cold
+        grouping's boundaries (the head, then _N_BATCH at a time) keep the output
+        bit-identical to a cold run; tokens generated one by one are never reused as
+        prompt (their grouping differs). With `logits`, the last batch is decoded again:
+        its last token's logits start the reply.
+        """
+        limit = min(self._batched, len(self._cur), len(tokens) - (1 if logits else 0))
+        common = head_len
+        cur = self._cur
+        while common < limit and cur[common] == tokens[common]:
+            common += 1
+        return head_len + (common - head_len) // _N_BATCH * _N_BATCH
 
     def _remember_head(self, head: tuple[int, ...]) -> None:
         if len(head) > _HEAD_CELLS:
@@ -396,7 +422,7 @@ class LlamaCppEngine:
         if status != 0:
             # Part of the batch may be in the cache: start from a clean sequence 0.
             L.llama_memory_seq_rm(self._mem, 0, -1, -1)
-            self._cur = []
+            self._cur, self._batched = [], 0
             raise EngineError(f"llama_decode failed ({status})")
 
     def _make_room(self, needed: int) -> None:
