@@ -14,7 +14,12 @@ import pytest
 
 from trayassist import chunking
 from trayassist.actions import BUILTIN_ACTIONS
-from trayassist.cleanup import repeated_sentence, sentence_counts, trim_to_sentence
+from trayassist.cleanup import (
+    drop_headings,
+    repeated_sentence,
+    sentence_counts,
+    trim_to_sentence,
+)
 from trayassist.engines.base import Cancelled
 from trayassist.guard import check
 from trayassist.longtext import article, letter
@@ -253,3 +258,11 @@ def test_the_tray_tooltip_names_the_piece_being_worked_on() -> None:
         "trayassist (busy) - rewrite: paragraph 3 of 12"
     assert progress_tooltip("rewrite", Progress(0, 1, "text", "")) is None
     assert progress_tooltip("rewrite", Progress(12, 12, "paragraph", "")) is None
+
+
+def test_titles_and_labels_above_a_summary_are_dropped() -> None:
+    reply = "The Town of Eastmere: A History\n\nWork:\n\nThe bridge opens in May. It is late."
+    out = run(SUMMARIZE, "A text about a bridge in Eastmere that opens late, in May.",
+              ScriptedEngine(reply=lambda _t: reply))
+    assert out.text == "The bridge opens in May. It is late."
+    assert drop_headings("Just a phrase") == "Just a phrase"  # nothing else to keep

@@ -32,7 +32,7 @@ FIRST_PIECE_TARGET_S = 1.5
 def texts(quick: bool) -> dict[str, str]:
     """The two texts: full size, or shorter ones for the CI smoke run (same keys)."""
     if quick:
-        return {"summarize": article(700), "proofread": letter(4)}
+        return {"summarize": article(400), "proofread": letter(3)}
     return {"summarize": article(3000), "proofread": letter(10)}
 
 
@@ -58,13 +58,15 @@ class RawLongPrompt:
         step = self.params.n_batch
         for i in range(0, len(tokens), step):
             part = tokens[i:i + step]
-            L.llama_decode(ctx, L.llama_batch_get_one((L.llama_token * len(part))(*part),
-                                                      len(part)))
+            arr = (L.llama_token * len(part))(*part)  # must outlive llama_decode
+            if L.llama_decode(ctx, L.llama_batch_get_one(arr, len(part))) != 0:
+                raise RuntimeError("raw long prompt: llama_decode failed")
         one = (L.llama_token * 1)()
         token = L.llama_sampler_sample(self.sampler, ctx, -1)
         for _ in range(generate - 1):
             one[0] = token
-            L.llama_decode(ctx, L.llama_batch_get_one(one, 1))
+            if L.llama_decode(ctx, L.llama_batch_get_one(one, 1)) != 0:
+                raise RuntimeError("raw long prompt: llama_decode failed")
             token = L.llama_sampler_sample(self.sampler, ctx, -1)
         return time.perf_counter() - started
 

@@ -237,3 +237,24 @@ def trim_to_sentence(text: str) -> tuple[str, bool]:
     if not spans:
         return text, False
     return body[: spans[-1][1]].rstrip(), True
+
+
+_MARKUP = re.compile(r"^[#*_>\s-]+|[*_\s]+$")
+
+
+def drop_headings(text: str) -> str:
+    """A summary without the title and label lines small models put above it ("The Town
+    of X: A History", "Work:", "**Summary**"): short lines that end no sentence go, when
+    at least one line that does remains."""
+    lines = text.split("\n")
+
+    def heading(line: str) -> bool:
+        bare = _MARKUP.sub("", line)
+        return bool(bare) and not _TERMINAL.search(bare) and (
+            bare.endswith(":") or len(bare.split()) <= 12)
+
+    kept = [ln for ln in lines if not heading(ln)]
+    if not any(_TERMINAL.search(_MARKUP.sub("", ln)) for ln in kept):
+        return text
+    out = "\n".join(kept)
+    return re.sub(r"\n{3,}", "\n\n", out).strip()
