@@ -40,25 +40,31 @@ KEYS_HINT = "Enter  replace      Ctrl+C  copy      R  retry      Esc  discard"
 
 def word_diff(original: str, result: str) -> list[tuple[str, str]]:
     """(tag, text) runs: "same", "del" (only in the original), "ins" (only in the result),
-    at word level, keeping the result's own spacing."""
+    at word level, keeping the result's own spacing; a removed run always stands apart
+    from its neighbours by a space."""
     import re
 
     a = re.findall(r"\S+|\s+", original)
     b = re.findall(r"\S+|\s+", result)
     runs: list[tuple[str, str]] = []
+
+    def add(tag: str, text: str) -> None:
+        if not text:
+            return
+        if runs and "del" in (tag, runs[-1][0]) and not runs[-1][1][-1:].isspace() \
+                and not text[:1].isspace():
+            runs.append(("same", " "))
+        runs.append((tag, text))
+
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            runs.append(("same", "".join(b[j1:j2])))
+            add("same", "".join(b[j1:j2]))
             continue
         if op in ("replace", "delete"):
-            removed = "".join(a[i1:i2]).strip()
-            if removed:
-                runs.append(("del", removed))
-                if op == "replace":
-                    runs.append(("same", " "))
+            add("del", "".join(a[i1:i2]).strip())
         if op in ("replace", "insert"):
-            runs.append(("ins", "".join(b[j1:j2])))
+            add("ins", "".join(b[j1:j2]))
     return runs
 
 

@@ -146,6 +146,16 @@ def test_launcher_opens_on_click_under_trayer(xserver, daemons) -> None:  # type
     xdotool(xserver.env, "key", "Escape")
     wait_for(lambda: not review_window(xserver.env), what="the launcher to close")
     assert daemon.status()["jobs_done"] == 0
+    # Again, and pick "Privacy ledger" (entry 6: four actions, pause, ledger) by its key.
+    xdotool(xserver.env, "click", "1")
+    wait_for(lambda: has_event(daemon, "launcher_shown", 2), timeout=10.0,
+             what="the launcher again")
+    xdotool(xserver.env, "key", "6")
+    wait_for(lambda: any(e["event"] == "launcher_shown" and e.get("items") == 0
+                         for e in events(daemon)), timeout=10.0, what="the ledger panel")
+    shot(xserver.env, "ledger.png")
+    xdotool(xserver.env, "key", "Escape")
+    wait_for(lambda: not review_window(xserver.env), what="the ledger panel to close")
 
 
 def test_ledger_counts_a_job_and_never_holds_its_text(

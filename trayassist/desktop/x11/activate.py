@@ -35,7 +35,8 @@ class X11WindowFocus:
         try:
             focus = d.get_input_focus().focus
             wid = int(getattr(focus, "id", focus) or 0)
-            return wid if wid > 1 else None  # 0 None, 1 PointerRoot
+            root = d.screen().root.id
+            return wid if wid > 1 and wid != root else None  # 0 None, 1 PointerRoot
         finally:
             d.close()
 
@@ -61,7 +62,7 @@ class X11WindowFocus:
                                     | X.SubstructureNotifyMask)
                 win.set_input_focus(X.RevertToParent, X.CurrentTime)
                 d.sync()
-            except error.XError as exc:
+            except (error.XError, AttributeError) as exc:
                 log.info("target window is gone: %s", exc)
                 return False
             deadline = time.monotonic() + timeout
@@ -81,7 +82,8 @@ class X11WindowFocus:
     def _toplevel(d, win):  # type: ignore[no-untyped-def]
         root = d.screen().root
         while True:
-            tree = win.query_tree()
-            if tree.parent is None or tree.parent.id == root.id:
+            parent = win.query_tree().parent
+            parent_id = int(getattr(parent, "id", parent) or 0)
+            if parent_id in (0, root.id):  # win is the root, or a child of it
                 return win
-            win = tree.parent
+            win = parent
