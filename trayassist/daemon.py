@@ -8,6 +8,7 @@ the clipboard, and exit within ~2 s.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import signal
@@ -156,6 +157,12 @@ class Daemon:
                           input_tokens=result.stats.input_tokens,
                           output_tokens=result.stats.output_tokens,
                           bytes_sent_remote=meter.sent(), remote_host=meter.host)
+        if result.status is Status.COPIED and not getattr(self.desktop.keys, "can_inject",
+                                                          True):
+            # No key injection here (Wayland without the virtual keyboard or the
+            # RemoteDesktop portal): say how to finish by hand.
+            result = dataclasses.replace(result, message=f"{action.name}: the result is on "
+                                         "the clipboard: paste it with Ctrl+V.")
         return result
 
     def plan(self) -> tuple[AppInfo | None, Plan]:

@@ -129,3 +129,27 @@ def test_remote_desktop_pastes_with_keysyms(portal: subprocess.Popen[bytes]) -> 
     pressed = [(args[2][1], args[3][1]) for _t, args in calls]  # (keysym, state)
     assert pressed == [(0xFFE3, 1), (ord("v"), 1), (ord("v"), 0), (0xFFE3, 0)]
     assert keys.mark.at > 0
+
+
+def test_gnome_kde_injection_falls_back_portal_then_clipboard(bus: str) -> None:
+    """No virtual keyboard (GNOME, KDE): the RemoteDesktop portal where it answers, else
+    no injection at all (the daemon then delivers to the clipboard)."""
+    from trayassist.desktop.notify import CommandNotifier
+    from trayassist.desktop.wayland import _keys_fallback
+    from trayassist.desktop.wayland.clipboard import PasteMark
+    from trayassist.desktop.wayland.portal_keys import ClipboardOnlyKeys
+    from trayassist.desktop.wayland.tools import ToolMissing
+
+    keys = _keys_fallback(ToolMissing("wtype"), PasteMark(), CommandNotifier(command=""))
+    assert isinstance(keys, ClipboardOnlyKeys) and not keys.can_inject
+
+
+def test_with_the_remote_desktop_portal_keys_go_through_it(
+        portal: subprocess.Popen[bytes]) -> None:
+    from trayassist.desktop.notify import CommandNotifier
+    from trayassist.desktop.wayland import _keys_fallback
+    from trayassist.desktop.wayland.clipboard import PasteMark
+    from trayassist.desktop.wayland.tools import ToolMissing
+
+    keys = _keys_fallback(ToolMissing("wtype"), PasteMark(), CommandNotifier(command=""))
+    assert isinstance(keys, PortalKeys) and keys.can_inject
