@@ -491,5 +491,5 @@ def test_apps_command_names_the_focused_app(xserver, target_window: XAppClient) 
     assert proc.returncode == 0, proc.stderr
     focused = json.loads(proc.stdout)["focused"]
     assert focused["app"] == "tk" and focused["profile"] == "default"
-    assert focused["capture"] == "copy-keys" and focused["delivery"] == "paste"
+    assert focused["capture"] == "copy-keys" and focused["delivery"] == "auto"
     assert target_window.title not in proc.stdout
