@@ -89,6 +89,7 @@ def test_global_shortcuts_bind_and_activate(portal: subprocess.Popen[bytes]) -> 
     hotkeys = PortalHotkeys()
     hotkeys.start({HOTKEY: fired.set}, {HOTKEY: "rewrite"})
     try:
+        assert hotkeys.ready.wait(10) and hotkeys.error is None
         assert hotkeys.session and hotkeys.bound == {"rewrite": "mock:CTRL+ALT+SHIFT+e"}
         # Another app's session: not ours, nothing runs.
         _mock_call("EmitSignal", "sssav", INTERFACE, "Activated", "osta{sv}",
@@ -106,6 +107,7 @@ def test_other_session_signal_does_not_fire(portal: subprocess.Popen[bytes]) -> 
     hotkeys = PortalHotkeys()
     hotkeys.start({HOTKEY: fired.set}, {HOTKEY: "rewrite"})
     try:
+        assert hotkeys.ready.wait(10)
         _mock_call("EmitSignal", "sssav", INTERFACE, "Activated", "osta{sv}",
                    [("o", "/org/freedesktop/portal/desktop/session/mock/other"),
                     ("s", "rewrite"), ("t", 1), ("a{sv}", {})])

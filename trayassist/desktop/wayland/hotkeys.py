@@ -43,20 +43,47 @@ def shortcut_id(spec: str, names: Mapping[str, str] | None) -> str:
 
 class PortalHotkeys:
     """The HotkeySource port over the GlobalShortcuts portal. `start` from the daemon's
-    setup; callbacks run on the listener thread and only enqueue; `stop` any thread."""
+    setup: it only checks that the portal is there (one D-Bus call, bounded) and leaves
+    the negotiation, which may wait for the user's consent dialog, to the listener
+    thread, so the tray never waits on it. Callbacks run on the listener thread and only
+    enqueue; `stop` any thread."""
 
     def __init__(self) -> None:
         self._portal: Portal | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.ready = threading.Event()  # set once the shortcuts are bound (or it failed)
+        self.error: str | None = None
         self.session: str | None = None
         self.bound: dict[str, str] = {}  # shortcut id -> trigger the desktop reports
 
     def start(self, bindings: dict[str, Callable[[], None]],
               names: Mapping[str, str] | None = None) -> None:
+        """Raises PortalError when the desktop has no GlobalShortcuts portal."""
         portal = Portal(INTERFACE)
         self._portal = portal
+        self._thread = threading.Thread(target=self._run, args=(portal, bindings, names),
+                                        name="trayassist-portal-hotkeys", daemon=True)
+        self._thread.start()
+
+    def _run(self, portal: Portal, bindings: dict[str, Callable[[], None]],
+             names: Mapping[str, str] | None) -> None:
         callbacks = {shortcut_id(spec, names): guarded(spec, cb) for spec, cb in bindings.items()}
+        try:
+            self._bind(portal, bindings, names)
+        except (PortalError, OSError) as exc:
+            self.error = str(exc)
+            log.warning("GlobalShortcuts portal: %s; bind `trayassist trigger ACTION` in the "
+                        "desktop's settings instead (`trayassist hotkeys`)", exc)
+            self.ready.set()
+            return
+        try:
+            self._listen(portal, callbacks)
+        finally:
+            self.ready.set()
+
+    def _bind(self, portal: Portal, bindings: dict[str, Callable[[], None]],
+              names: Mapping[str, str] | None) -> None:
         results = portal.request("CreateSession", "a{sv}", {
             "handle_token": ("s", token()), "session_handle_token": ("s", token())})
         self.session = str(results["session_handle"])
@@ -67,10 +94,7 @@ class PortalHotkeys:
                                "", {"handle_token": ("s", token())})
         for sid, props in bound.get("shortcuts", []):
             self.bound[sid] = str(props.get("trigger_description", ("s", ""))[1])
-        log.info("GlobalShortcuts portal bound %d shortcut(s)", len(bound.get("shortcuts", [])))
-        self._thread = threading.Thread(target=self._listen, args=(portal, callbacks),
-                                        name="trayassist-portal-hotkeys", daemon=True)
-        self._thread.start()
+        log.info("GlobalShortcuts portal bound %d shortcut(s)", len(self.bound))
 
     def _listen(self, portal: Portal, callbacks: dict[str, Callable[[], None]]) -> None:
         from jeepney import MatchRule, message_bus
@@ -78,6 +102,7 @@ class PortalHotkeys:
         rule = MatchRule(type="signal", interface=INTERFACE, member="Activated")
         with portal.conn.filter(rule, bufsize=16) as queue:
             portal.conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=5.0)
+            self.ready.set()  # bound and listening
             while not self._stopping.is_set():
                 try:
                     msg = portal.conn.recv_until_filtered(queue, timeout=0.5)
