@@ -259,8 +259,9 @@ def start_session(bindings: str = "", extra_env: dict[str, str] | None = None,
     return session
 
 
-def start_mousepad(session: Session, text: str) -> Path:
-    """mousepad (GTK3, Wayland-native) editing a file holding `text`, focused."""
+def start_mousepad(session: Session, text: str, app_id: str = "mousepad") -> Path:
+    """mousepad (GTK3, Wayland-native) editing a file holding `text`, focused. Another
+    `app_id` (GTK's --name) gives it another per-app profile."""
     path = session.home / f"doc-{time.monotonic_ns()}.txt"
     path.write_text(text)
     os.chown(path, session.user.pw_uid, session.user.pw_gid)
@@ -270,12 +271,12 @@ def start_mousepad(session: Session, text: str) -> Path:
     own = session.home / f"mousepad-{path.stem}"
     env = {"GSETTINGS_BACKEND": "memory", "XDG_CONFIG_HOME": str(own / "config"),
            "XDG_DATA_HOME": str(own / "data"), "XDG_CACHE_HOME": str(own / "cache")}
-    session.spawn("mousepad", "--disable-server", str(path), env=env,
+    session.spawn("mousepad", "--disable-server", f"--name={app_id}", str(path), env=env,
                   log=session.root / "mousepad.log")
 
     def new_mousepad_focused() -> bool:
         node = session.focused_node()
-        return bool(node and node.get("app_id") == "mousepad" and node["id"] not in existing)
+        return bool(node and node.get("app_id") == app_id and node["id"] not in existing)
 
     wait_for(new_mousepad_focused, 20, what="a new mousepad window to map and take focus")
     return path

@@ -78,6 +78,8 @@ def rig() -> Iterator[Rig]:
     access = harness.Access()
     access.grant(harness.REPO, Path(sys.prefix), Path(os.path.realpath(sys.executable)),
                  *(Path(p) for p in pythonpath.split(os.pathsep)))
+    # An editor opted in to the keyless capture (mousepad under another app_id).
+    (home / "config.toml").write_text('[apps.notepad]\ncapture = "primary"\n')
     session = harness.start_session(extra_env=app_env, root=root)
     try:
         check = session.run(sys.executable, "-c", "import trayassist, pystray, gi", check=False)
@@ -133,6 +135,7 @@ def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
     doc = harness.start_mousepad(session, "the quick brown fox")
     before = rig.status()["jobs_done"]
     session.wtype("-M", "ctrl", "-k", "a", "-m", "ctrl", "-k", "VoidSymbol")  # select all
+    changes = user_clipboard.selection_serial
     session.wtype(*REWRITE)  # the sway binding runs `trayassist trigger rewrite`
     status = rig.wait_jobs(before + 1)
     assert status["jobs"]["succeeded"] >= 1, status
@@ -140,6 +143,25 @@ def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
                      what="the editor's text to change")
     assert wl_paste(session, "-t", "text/html") == b"<b>the user's clipboard</b>"
     assert wl_paste(session, "-t", "text/plain;charset=utf-8") == b"the user's clipboard"
+    # Copy keys: cleared, the editor's copy, our result, the user's clipboard back.
+    assert user_clipboard.selection_serial - changes == 4
+
+
+def test_keyless_capture_from_the_primary_selection(
+        rig: Rig, user_clipboard: DataControl) -> None:
+    """An app opted in to `capture = "primary"`: the selection is read without any key,
+    so the clipboard changes only for the paste (our result, then the user's back)."""
+    session = rig.session
+    doc = harness.start_mousepad(session, "jumps over the lazy dog", app_id="notepad")
+    before = rig.status()["jobs_done"]
+    session.wtype("-M", "ctrl", "-k", "a", "-m", "ctrl", "-k", "VoidSymbol")
+    changes = user_clipboard.selection_serial
+    session.wtype(*REWRITE)
+    rig.wait_jobs(before + 1)
+    harness.wait_for(lambda: saved(session, doc, "JUMPS OVER THE LAZY DOG"), 10,
+                     what="the editor's text to change")
+    assert user_clipboard.selection_serial - changes == 2  # no clear, no Ctrl+C copy
+    assert wl_paste(session, "-t", "text/html") == b"<b>the user's clipboard</b>"
 
 
 def test_nothing_selected_changes_nothing(rig: Rig, user_clipboard: DataControl) -> None:
