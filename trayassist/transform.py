@@ -204,6 +204,11 @@ def transform(
     input_tokens = engine.count_text_tokens(text)
     if input_tokens > ONE_PROMPT_TOKENS:
         if not action.keep_all_facts:
+            if input_tokens <= SECTION_TOKENS:  # one section: the summary is one prompt
+                return _one_prompt(action, text, engine, language=language, cancel=cancel,
+                                   on_piece=on_piece, on_progress=on_progress,
+                                   deadline_s=deadline_s, started=started,
+                                   input_tokens=input_tokens)
             return _summarize_long(action, text, engine, language=language, cancel=cancel,
                                    on_piece=on_piece, on_progress=on_progress,
                                    deadline_s=deadline_s, started=started,
@@ -215,6 +220,16 @@ def transform(
                                    cancel=cancel, on_piece=on_piece,
                                    on_progress=on_progress, deadline_s=deadline_s,
                                    started=started, input_tokens=input_tokens)
+    return _one_prompt(action, text, engine, language=language, cancel=cancel,
+                       on_piece=on_piece, on_progress=on_progress, deadline_s=deadline_s,
+                       started=started, input_tokens=input_tokens)
+
+
+def _one_prompt(action: Action, text: str, engine: Engine, *, language: str,
+                cancel: threading.Event, on_piece: PieceFn | None,
+                on_progress: ProgressFn | None, deadline_s: float, started: float,
+                input_tokens: int) -> Outcome:
+    """The whole text as one prompt, as every job ran before long texts were split."""
     if on_progress:
         on_progress(Progress(0, 1, "text", ""))
     run = _generate(action, text, engine, language=language, cancel=cancel,
