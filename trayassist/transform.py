@@ -74,6 +74,8 @@ class Progress:
     total: int  # pieces in all (1 for a short text)
     unit: str  # "paragraph", "section", ...
     text_so_far: str  # cleaned result of the finished pieces, framed like the input
+    # (unit "section", a map-reduce summary: the section summaries so far, then at
+    # done == total the final summary)
 
     def __str__(self) -> str:
         """"paragraph 3 of 12": the piece being worked on (never the user's text)."""
