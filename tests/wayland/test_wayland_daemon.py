@@ -124,6 +124,15 @@ def wl_paste(session: harness.Session, *args: str) -> bytes:
                           capture_output=True, timeout=5, check=True).stdout
 
 
+def select_all(session: harness.Session, watch: DataControl) -> None:
+    """Ctrl+A, as the user selects before pressing the hotkey: wait until the editor has
+    published the selection (a loaded machine may lag behind two quick wtype calls)."""
+    primary = watch.primary_serial
+    session.wtype("-M", "ctrl", "-k", "a", "-m", "ctrl", "-k", "VoidSymbol")
+    harness.wait_for(lambda: watch.roundtrip() and watch.primary_serial > primary
+                     and watch.primary is not None, 5, what="the selection made")
+
+
 def saved(session: harness.Session, doc: Path, expected: str) -> bool:
     session.wtype("-M", "ctrl", "-k", "s", "-m", "ctrl", "-k", "VoidSymbol")
     return doc.read_text() == expected
@@ -134,7 +143,7 @@ def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
     session = rig.session
     doc = harness.start_mousepad(session, "the quick brown fox")
     before = rig.status()["jobs_done"]
-    session.wtype("-M", "ctrl", "-k", "a", "-m", "ctrl", "-k", "VoidSymbol")  # select all
+    select_all(session, user_clipboard)
     changes = user_clipboard.selection_serial
     session.wtype(*REWRITE)  # the sway binding runs `trayassist trigger rewrite`
     status = rig.wait_jobs(before + 1)
@@ -144,6 +153,7 @@ def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
     assert wl_paste(session, "-t", "text/html") == b"<b>the user's clipboard</b>"
     assert wl_paste(session, "-t", "text/plain;charset=utf-8") == b"the user's clipboard"
     # Copy keys: cleared, the editor's copy, our result, the user's clipboard back.
+    assert user_clipboard.roundtrip()  # every selection event so far has arrived
     assert user_clipboard.selection_serial - changes == 4
 
 
@@ -154,12 +164,13 @@ def test_keyless_capture_from_the_primary_selection(
     session = rig.session
     doc = harness.start_mousepad(session, "jumps over the lazy dog", app_id="notepad")
     before = rig.status()["jobs_done"]
-    session.wtype("-M", "ctrl", "-k", "a", "-m", "ctrl", "-k", "VoidSymbol")
+    select_all(session, user_clipboard)
     changes = user_clipboard.selection_serial
     session.wtype(*REWRITE)
     rig.wait_jobs(before + 1)
     harness.wait_for(lambda: saved(session, doc, "JUMPS OVER THE LAZY DOG"), 10,
                      what="the editor's text to change")
+    assert user_clipboard.roundtrip()  # every selection event so far has arrived
     assert user_clipboard.selection_serial - changes == 2  # no clear, no Ctrl+C copy
     assert wl_paste(session, "-t", "text/html") == b"<b>the user's clipboard</b>"
 
