@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +159,13 @@ def start_xapp(xserver: XServer, directory: Path) -> XAppClient:
         client.close()
         raise
     return client
+
+
+@pytest.fixture
+def xapp_starter(xserver: XServer) -> Callable[[Path], XAppClient]:
+    """start_xapp for tests, as a fixture: `from conftest import ...` would reach whichever
+    conftest module pytest imported first (tests/windows and tests/wayland have their own)."""
+    return lambda directory: start_xapp(xserver, directory)
 
 
 @pytest.fixture

@@ -171,9 +171,8 @@ def test_focused_app_is_named_by_wm_class_and_process_never_the_title(
 
 
 def test_primary_read_in_tk_sends_no_key_and_leaves_the_clipboard(
-        xserver, target_window: XAppClient, home: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import start_xapp
-
+        xserver, target_window: XAppClient, home: Path,  # type: ignore[no-untyped-def]
+        xapp_starter) -> None:
     xclip_set(xserver.env, BEFORE)
     d = Display(xserver.display)
     clip = d.intern_atom("CLIPBOARD")
@@ -192,7 +191,7 @@ def test_primary_read_in_tk_sends_no_key_and_leaves_the_clipboard(
     assert primary.read_primary(app) is None
     # A selection in another app is not the focused app's: never read.
     target_window.select(0, 4)
-    other = start_xapp(xserver, home)
+    other = xapp_starter(home)
     try:
         assert primary.read_primary(focus_port.focused_app()) is None
     finally:
