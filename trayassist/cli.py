@@ -72,10 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         engine = engine_from_config(cfg, model=args.model, engine=args.engine)
         engine.load()
-    except models.ModelError as exc:
-        _err(str(exc))
-        return MODEL_ERROR
-    except ModelLoadError as exc:
+    except (models.ModelError, ModelLoadError) as exc:
         _err(str(exc))
         return MODEL_ERROR
     except EngineError as exc:
@@ -204,31 +201,12 @@ def cmd_models_use(args: argparse.Namespace) -> int:
 
 
 def cmd_models_token(args: argparse.Namespace) -> int:
-    import getpass
+    from trayassist.cli_secret import set_or_clear_secret
+    from trayassist.desktop.secrets import HF_TOKEN
 
-    from trayassist.desktop.secrets import (
-        HF_TOKEN,
-        SecretStoreUnavailable,
-        delete_secret,
-        set_secret,
-    )
-
-    try:
-        if args.token_command == "clear":
-            print("token removed" if delete_secret(HF_TOKEN) else "no token was stored")
-            return OK
-        # Read without echo, never from argv: argv is visible to every user in `ps`.
-        token = (getpass.getpass("Hugging Face token: ") if sys.stdin.isatty()
-                 else sys.stdin.readline()).strip()
-        if not token:
-            _err("empty token: nothing stored")
-            return EMPTY_INPUT
-        set_secret(HF_TOKEN, token)
-    except SecretStoreUnavailable as exc:
-        _err(str(exc))
-        return FAILED
-    print("token stored in the system keyring; `models pull` sends it to huggingface.co only")
-    return OK
+    return set_or_clear_secret(
+        args.token_command, HF_TOKEN, noun="token", ask="Hugging Face token: ",
+        sent_to="`models pull` sends it to huggingface.co only")
 
 
 def cmd_config_path(args: argparse.Namespace) -> int:

@@ -12,31 +12,13 @@ def _err(message: str) -> None:
 
 
 def cmd_server_token(args: argparse.Namespace) -> int:
-    import getpass
+    from trayassist.cli_secret import set_or_clear_secret
+    from trayassist.desktop.secrets import SERVER_TOKEN
 
-    from trayassist.desktop.secrets import (
-        SERVER_TOKEN,
-        SecretStoreUnavailable,
-        delete_secret,
-        set_secret,
-    )
-
-    try:
-        if args.token_command == "clear":
-            print("API key removed" if delete_secret(SERVER_TOKEN) else "no API key was stored")
-            return 0
-        # Read without echo, never from argv: argv is visible to every user in `ps`.
-        token = (getpass.getpass("API key of the server: ") if sys.stdin.isatty()
-                 else sys.stdin.readline()).strip()
-        if not token:
-            _err("empty API key: nothing stored")
-            return 4
-        set_secret(SERVER_TOKEN, token)
-    except SecretStoreUnavailable as exc:
-        _err(f"{exc} (or set TRAYASSIST_SERVER_TOKEN)")
-        return 1
-    print("API key stored in the system keyring; engine \"openai\" sends it to base_url only")
-    return 0
+    return set_or_clear_secret(
+        args.token_command, SERVER_TOKEN, noun="API key", ask="API key of the server: ",
+        sent_to='engine "openai" sends it to base_url only',
+        unavailable_hint=" (or set TRAYASSIST_SERVER_TOKEN)")
 
 
 def cmd_server_check(args: argparse.Namespace) -> int:

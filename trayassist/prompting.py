@@ -9,7 +9,7 @@ head's KV state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SYSTEM_TEXT = (
     "You are a writing assistant inside a text editor. You reply with the edited text "
@@ -73,15 +73,9 @@ LLAMA3 = ChatFormat(
 # enable_thinking=false, an empty think block opening the reply, so the model answers
 # at once. (Qwen's soft switch "/no_think" in the user's turn would put our words into
 # the user's text; the template's switch does not.)
-QWEN3_NO_THINK = ChatFormat(
-    name="qwen3-no-think",
-    system_open=CHATML.system_open,
-    system_close=CHATML.system_close,
-    user_open=CHATML.user_open,
-    user_close=CHATML.user_close,
-    assistant_open=CHATML.assistant_open + "<think>\n\n</think>\n\n",
-    end_of_turn=CHATML.end_of_turn,
-)
+QWEN3_NO_THINK = replace(
+    CHATML, name="qwen3-no-think",
+    assistant_open=CHATML.assistant_open + "<think>\n\n</think>\n\n")
 
 # Gemma 3 has no system role (its template prepends the system text to the first user
 # turn); here the system text is a user turn of its own, so an example turn can follow.
