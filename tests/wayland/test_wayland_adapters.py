@@ -140,9 +140,13 @@ def test_copy_paste_focus_and_primary_in_mousepad(wayland_env: harness.Session,
     clipboard.write_text("ALPHA BETA GAMMA")
     keys.send_paste()
     assert clipboard.wait_read(2.0)
-    keys.send_chord("<ctrl>+s")
-    harness.wait_for(lambda: doc.read_text() == "ALPHA BETA GAMMA", 5,
-                     what="the pasted text saved")
+
+    def saved() -> bool:
+        # GTK pastes asynchronously: a Ctrl+S may beat the insert, so save until it shows.
+        keys.send_chord("<ctrl>+s")
+        return doc.read_text() == "ALPHA BETA GAMMA"
+
+    harness.wait_for(saved, 10, what="the pasted text saved")
 
     # A selection made in another window is not the focused app's: foot takes focus.
     keys.send_chord("<ctrl>+a")
