@@ -78,24 +78,66 @@ def ensure_user() -> pwd.struct_passwd:
 class Access:
     """Lets the test user reach the checkout and the venv: adds o+x (traverse, not list)
     to the folders on the way that lack it, and puts every mode back at the end. CI runs
-    in a fresh clone anywhere (often under /root, which is 0700)."""
+    in a fresh clone anywhere (often under /root, which is 0700).
+
+    Several test runs may do this at once (parallel sessions on one machine): a shared
+    record, under a file lock, lists which live processes need each folder, and a
+    folder's mode goes back only when the last of them is done (or dead)."""
+
+    STATE = Path(tempfile.gettempdir()) / "trayassist-test-access.json"
 
     def __init__(self) -> None:
-        self._changed: list[tuple[Path, int]] = []
+        self._folders: list[str] = []
+
+    @contextlib.contextmanager
+    def _state(self) -> Iterator[dict[str, Any]]:
+        import fcntl
+
+        with open(self.STATE.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                state = json.loads(self.STATE.read_text()) if self.STATE.exists() else {}
+            except ValueError:
+                state = {}
+            yield state
+            self.STATE.write_text(json.dumps(state))
 
     def grant(self, *targets: Path) -> None:
-        for target in targets:
-            for folder in [*reversed(target.parents), target]:
-                mode = folder.stat().st_mode
-                if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
-                    os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
-                    self._changed.append((folder, stat.S_IMODE(mode)))
+        me = os.getpid()
+        with self._state() as state:
+            for target in targets:
+                for folder in [*reversed(target.parents), target]:
+                    key = str(folder)
+                    mode = folder.stat().st_mode
+                    entry = state.get(key)
+                    if entry is None and stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+                        os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+                        entry = state[key] = {"mode": stat.S_IMODE(mode), "pids": []}
+                    if entry is not None and me not in entry["pids"]:
+                        entry["pids"].append(me)
+                        self._folders.append(key)
 
     def undo(self) -> None:
-        for folder, mode in reversed(self._changed):
-            with contextlib.suppress(OSError):
-                os.chmod(folder, mode)
-        self._changed.clear()
+        me = os.getpid()
+        with self._state() as state:
+            for key in list(state):
+                entry = state[key]
+                entry["pids"] = [p for p in entry["pids"] if p != me and _alive(p)]
+                if not entry["pids"]:
+                    with contextlib.suppress(OSError):
+                        os.chmod(key, entry["mode"])
+                    del state[key]
+        self._folders.clear()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass
