@@ -134,11 +134,7 @@ def test_launcher_opens_on_click_under_trayer(xserver, daemons) -> None:  # type
     # (python gi) is installed: a click there used to reach nobody.
     env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
     daemon = start(daemons, env, scripted={"reply": "upper"})
-    icon = wait_for(lambda: run_x(xserver.env, "xdotool", "search", "--classname",
-                                  "^trayassistSystemTrayIcon$", check=False).stdout.split(),
-                    timeout=10.0, what="the tray icon")
-    xdotool(xserver.env, "mousemove", "--window", icon[0].decode(), "4", "4")
-    xdotool(xserver.env, "click", "1")
+    click_tray_icon(xserver.env)
     wait_for(lambda: has_event(daemon, "launcher_shown"), timeout=10.0, what="the launcher")
     assert review_window(xserver.env)
     assert daemon.status()["jobs_done"] == 0  # the click ran no action
@@ -175,3 +171,54 @@ def test_ledger_counts_a_job_and_never_holds_its_text(
     stored = (daemon.home / "data" / "ledger.json").read_text().lower()
     for word in ("confidential", "blueberry", "merger", "plans"):
         assert word not in stored and word not in proc.stdout.lower()
+
+
+def click_tray_icon(env: dict[str, str]) -> None:
+    wait_for(lambda: icon_embedding(env["DISPLAY"])[1] > 1, timeout=10.0,
+             what="trayer to embed the icon")
+    icon = wait_for(lambda: run_x(env, "xdotool", "search", "--classname",
+                                  "^trayassistSystemTrayIcon$", check=False).stdout.split(),
+                    timeout=10.0, what="the tray icon")
+    xdotool(env, "mousemove", "--window", icon[0].decode(), "4", "4")
+    xdotool(env, "click", "1")
+
+
+def icon_embedding(display: str) -> tuple[int, int]:
+    """(the window trayer embeds the icon in, the icon's width)."""
+    from Xlib.display import Display
+
+    d = Display(display)
+    try:
+        def find(window):  # type: ignore[no-untyped-def]
+            for child in window.query_tree().children:
+                if (child.get_wm_class() or ("", ""))[0] == "trayassistSystemTrayIcon":
+                    return child
+                found = find(child)
+                if found is not None:
+                    return found
+            return None
+
+        icon = find(d.screen().root)
+        assert icon is not None, "no tray icon"
+        return icon.query_tree().parent.id, icon.get_geometry().width
+    finally:
+        d.close()
+
+
+def test_the_tray_icon_stays_docked_and_visible_through_state_changes(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: pystray's X11 icon asked trayer to dock it again on every state
+    change; trayer re-embedded it and often left it 1 pixel wide (invisible, unclickable)."""
+    env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
+    daemon = start(daemons, env, scripted={"reply": "upper"})
+    socket, width = wait_for(lambda: icon_embedding(xserver.display)[1] > 1
+                             and icon_embedding(xserver.display), timeout=10.0,
+                             what="the icon docked")
+    assert width >= 16
+    for n in range(1, 4):  # ready -> busy -> ready, three times
+        target_window.set_text(f"job number {n}")
+        target_window.select_all()
+        xdotool(env, "key", REWRITE)
+        daemon.wait_jobs(n)
+        assert target_window.text() == f"JOB NUMBER {n}"
+        assert icon_embedding(xserver.display) == (socket, width)

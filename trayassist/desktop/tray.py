@@ -133,6 +133,31 @@ class _NamedIcons:
         GLib.idle_add(set_named)
 
 
+def _xorg_icon_class(base: Any) -> Any:
+    """pystray 0.19.5's plain X11 icon asks the tray to dock it on every image change,
+    and twice when it is first shown. trayer (a GtkSocket) re-embeds the window each
+    time and often leaves it 1 pixel wide, or not embedded at all: the icon vanished
+    after a state change, and clicks missed it. One dock request per tray host: a new
+    image only needs a redraw. pystray clears its manager when the host is destroyed,
+    so a new host still gets a request."""
+
+    class Icon(base):
+        def _show(self) -> None:
+            if getattr(self, "_systray_manager", None) is None:
+                super()._show()
+
+        def _update_icon(self) -> None:
+            if getattr(self, "_systray_manager", None) is None:
+                super()._update_icon()
+                return
+            self._icon_data = None  # rebuilt from the new image at the window's size
+            self._draw()
+            self._icon_valid = True
+
+    Icon.__module__ = base.__module__  # Tray.backend reads the backend from it
+    return Icon
+
+
 class Tray:
     def __init__(self, name: str, items: list[MenuItem], *, wayland: bool = False,
                  icon_folder: Path | None = None) -> None:
@@ -148,7 +173,10 @@ class Tray:
             for item in items
         ))
         self._images = {state: load_icon(state) for state in STATES}
-        self._icon = pystray.Icon(name, self._images["loading"], "trayassist: loading", menu)
+        icon_class = pystray.Icon
+        if icon_class.__module__.endswith("_xorg"):
+            icon_class = _xorg_icon_class(icon_class)
+        self._icon = icon_class(name, self._images["loading"], "trayassist: loading", menu)
         self._state = "loading"
         self._stopped = False
         self._named: _NamedIcons | None = None
