@@ -285,10 +285,12 @@ class Daemon:
         return items
 
     def _launcher_items(self) -> dict[str, Callable[[], None]]:
-        """What the launcher offers where the tray has no menu: actions, pause, ledger,
-        quit (labels -> what they do)."""
+        """What the launcher offers where the tray has no menu: actions, cancel (while a
+        job runs), pause, ledger, quit (labels -> what they do)."""
         items = {f"{a.name.capitalize()} selection": self._menu_runner(a.name)
                  for a in self.cfg.actions.values()}
+        if self.worker.state is State.BUSY:  # a job without a window can be stopped too
+            items["Cancel running job"] = self.worker.cancel
         pause = "Resume hotkeys" if self.worker.paused else "Pause hotkeys"
         items[pause] = lambda: self.worker.set_paused(not self.worker.paused)
         items["Privacy ledger"] = self._show_ledger

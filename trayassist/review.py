@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CHOICES = ("replace", "copy", "discard", "retry")
 FOCUS_BACK_S = 1.5  # the target takes the focus back in a few ms; bounded anyway
+CANCEL_POLL_S = 0.1  # how soon a cancel ends a wait for the user's choice
 START_TIMEOUT_S = 15.0  # Python + Tk start in ~0.3 s; a loaded machine gets more
 
 
@@ -80,12 +81,20 @@ class ReviewSession:
         self._host.send({"op": "retrying"})
 
     def wait_choice(self, timeout: float) -> str:
-        """Block until the user chose; "discard" on timeout or if the window died."""
-        try:
-            return self._choices.get(timeout=timeout)
-        except queue.Empty:
-            log.info("review window: no choice in %.0f s; discarding", timeout)
-            return "discard"
+        """Block until the user chose; "discard" on timeout, if the window died, or once
+        the job is cancelled (the tray's "Cancel running job", quit)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._choices.get(timeout=min(CANCEL_POLL_S, timeout))
+            except queue.Empty:
+                pass
+            if self._cancel is not None and self._cancel.is_set():
+                log.info("review window: job cancelled; discarding")
+                return "discard"
+            if time.monotonic() >= deadline:
+                log.info("review window: no choice in %.0f s; discarding", timeout)
+                return "discard"
 
     def close(self) -> None:
         """Hide the window and give the keyboard back to the app the user was in,
@@ -215,10 +224,22 @@ class ReviewHost:
             self._sessions.pop(session.number, None)
         self.send({"op": "close"})
 
+    def _show_open_session(self) -> bool:
+        """While a job's window waits for the user, it keeps the screen: the launcher or
+        a panel in its place would leave the job waiting for a choice no window can give.
+        Shows that window again instead (it may be behind another); True if there was one."""
+        with self._lock:
+            open_session = bool(self._sessions)
+        if open_session:
+            self.send({"op": "show"})
+        return open_session
+
     def launcher(self, items: list[str], on_choice: Callable[[str], None],
                  title: str = "trayassist") -> None:
         """Show the launcher; `on_choice(label)` runs on the reader thread. Never blocks
         on the user (tray callbacks call this)."""
+        if self._show_open_session():
+            return
         target = self.focus.remember()
         self._ensure()
         number = next(self._numbers)
@@ -234,6 +255,8 @@ class ReviewHost:
 
     def info(self, title: str, body: str) -> None:
         """A read-only panel (the ledger); Esc or Enter closes it. Never blocks."""
+        if self._show_open_session():
+            return
         self._ensure()
         self.send({"op": "launcher", "session": next(self._numbers), "items": [],
                    "title": title, "body": body})

@@ -200,6 +200,9 @@ class App:
             self.flags.configure(text="")
             self.status.configure(text="writing again, a little more freely...")
             self.log("retrying")
+        elif op == "show" and self.mode == "review":
+            self._show()  # a tray click while the job's window waits: bring it back
+            self.log("shown")
         elif op == "close":
             self.log("closed")
             self.session, self.mode = None, ""

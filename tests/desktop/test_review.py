@@ -183,6 +183,55 @@ def click_tray_icon(env: dict[str, str]) -> None:
     xdotool(env, "click", "1")
 
 
+def test_a_tray_click_while_the_review_window_waits_keeps_it_and_esc_still_works(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    """Found by hand: a click on the icon replaced the open review window by the
+    launcher; the job then waited 15 minutes for a choice no window could give, and
+    every hotkey was refused as busy."""
+    env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
+    daemon = start(daemons, env, scripted={"reply": CHANGED})
+    xclip_set(env, BEFORE)
+    target_window.set_text(ORIGINAL)
+    target_window.select_all()
+    xdotool(env, "key", REWRITE)
+    wait_for(lambda: has_event(daemon, "final"), timeout=20.0, what="the review window")
+    click_tray_icon(env)
+    wait_for(lambda: has_event(daemon, "shown", 2), timeout=10.0,
+             what="the review window shown again")
+    assert not has_event(daemon, "launcher_shown")  # the job's window keeps the screen
+    assert review_window(env)
+    xdotool(env, "key", "Escape")
+    status = daemon.wait_jobs(1, timeout=10.0)
+    assert status["jobs"]["refused"] == 1 and status["state"] == "ready"
+    assert target_window.text() == ORIGINAL
+    wait_for(lambda: xclip_get(env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+
+
+def test_the_launcher_cancels_a_running_job_that_has_no_window(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    """A long clean job under delivery = auto shows no window; under trayer the launcher
+    is the only menu, so it must offer what the tray menu offers: cancel."""
+    env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
+    daemon = start(daemons, env, scripted={"reply": "echo", "token_delay_s": 0.5})
+    xclip_set(env, BEFORE)
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    target_window.set_text(text)
+    target_window.select_all()
+    xdotool(env, "key", REWRITE)
+    wait_for(lambda: daemon.status()["state"] == "busy", timeout=10.0, what="the job")
+    click_tray_icon(env)
+    # four actions, cancel, pause, ledger, quit
+    wait_for(lambda: any(e["event"] == "launcher_shown" and e.get("items") == 8
+                         for e in events(daemon)), timeout=10.0, what="the launcher")
+    xdotool(env, "key", "5")
+    status = daemon.wait_jobs(1, timeout=10.0)
+    assert status["jobs"]["succeeded"] == 0, status
+    assert target_window.text() == text
+    wait_for(lambda: xclip_get(env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+
+
 def icon_embedding(display: str) -> tuple[int, int]:
     """(the window trayer embeds the icon in, the icon's width)."""
     from Xlib.display import Display
