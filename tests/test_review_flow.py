@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from trayassist.actions import BUILTIN_ACTIONS
 from trayassist.job import Status, Timing
@@ -162,3 +163,16 @@ def test_a_window_that_cannot_open_leaves_a_flagged_result_on_the_clipboard() ->
     app, clipboard, keys, result = run("meet at 3pm", engine, Broken())
     assert result.status is Status.COPIED and app.text == "meet at 3pm"
     assert "review window could not open" in result.message and keys.sent == ["copy"]
+
+
+def test_a_cancelled_job_stops_waiting_for_the_users_choice() -> None:
+    """The tray's "Cancel running job" (or quit) while the window waits: discard at once,
+    not after the 15-minute choice timeout."""
+    from trayassist.review import ReviewHost, ReviewSession
+
+    cancel = threading.Event()
+    session = ReviewSession(ReviewHost(), 1, cancel, None)
+    threading.Timer(0.05, cancel.set).start()
+    started = time.monotonic()
+    assert session.wait_choice(timeout=5.0) == "discard"
+    assert time.monotonic() - started < 2.5  # the cancel ended it, not the timeout
