@@ -13,7 +13,8 @@ from trayassist.actions import BUILTIN_ACTIONS
 from trayassist.cleanup import repeated_sentence, trim_to_sentence
 from trayassist.engines.base import GenOptions
 from trayassist.engines.gguf_meta import choose_context, context_info
-from trayassist.engines.llama_cpp_engine import _N_BATCH, LlamaCppEngine
+from trayassist.engines.llama_cpp_engine import LlamaCppEngine
+from trayassist.engines.llama_kv import N_BATCH
 from trayassist.longtext import article, letter
 from trayassist.prompting import CHATML, build_prompt
 from trayassist.transform import Progress, transform
@@ -51,7 +52,7 @@ def test_a_repeated_long_prompt_decodes_only_its_last_batch(engine: LlamaCppEngi
     cold = _gen(engine, text)
     before = engine.stats.evaluated
     assert _gen(engine, text) == cold  # bit-identical
-    assert engine.stats.evaluated - before <= _N_BATCH
+    assert engine.stats.evaluated - before <= N_BATCH
     # Extended: more text pasted after the same text reuses the whole batches before it.
     longer = text + "\n\n" + article(200, seed=5)
     before = engine.stats.evaluated
@@ -60,7 +61,7 @@ def test_a_repeated_long_prompt_decodes_only_its_last_batch(engine: LlamaCppEngi
     engine.clear_cache()
     assert _gen(engine, longer) == warm
     assert reused_eval < engine.stats.prompt_tokens and reused_eval <= \
-        engine.count_text_tokens(longer) - _N_BATCH
+        engine.count_text_tokens(longer) - N_BATCH
 
 
 def test_a_ten_paragraph_proofread_streams_in_pieces(engine: LlamaCppEngine) -> None:

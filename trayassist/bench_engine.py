@@ -12,12 +12,9 @@ from pathlib import Path
 
 from trayassist import paths
 from trayassist.engines.base import Engine, GenOptions
-from trayassist.engines.llama_cpp_engine import (
-    DEFAULT_LOOKUP,
-    LlamaCppEngine,
-    _lib,
-    context_params,
-)
+from trayassist.engines.llama_cpp_engine import LlamaCppEngine, llama_lib
+from trayassist.engines.llama_kv import context_params
+from trayassist.engines.prompt_lookup import DEFAULT_LOOKUP
 from trayassist.prompting import ChatFormat, Prompt
 
 LOOKUP_TRY = DEFAULT_LOOKUP or 3  # draft length compared with no lookup
@@ -28,7 +25,7 @@ class RawLoop:
     llama_batch_get_one + llama_decode + a greedy sampler, nothing else per token."""
 
     def __init__(self, path: Path, threads: int, batch_threads: int, n_ctx: int) -> None:
-        self.L = L = _lib()
+        self.L = L = llama_lib()
         self.model = L.llama_model_load_from_file(str(path).encode(),
                                                   L.llama_model_default_params())
         params = context_params(L, n_ctx, threads, batch_threads)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from trayassist.actions import Action
-from trayassist.engines.llama_cpp_engine import LlamaCppEngine, _lib, context_params
+from trayassist.engines.llama_cpp_engine import LlamaCppEngine, llama_lib
+from trayassist.engines.llama_kv import context_params
 from trayassist.longtext import article, letter
 from trayassist.prompting import ChatFormat, build_prompt
 from trayassist.transform import Progress, transform
@@ -41,7 +42,7 @@ class RawLongPrompt:
     greedy tokens one at a time. Its own context, the engine's settings and threads."""
 
     def __init__(self, path: Path, threads: int, batch_threads: int, n_ctx: int) -> None:
-        self.L = L = _lib()
+        self.L = L = llama_lib()
         self.n_ctx = n_ctx
         self.model = L.llama_model_load_from_file(str(path).encode(),
                                                   L.llama_model_default_params())

@@ -44,7 +44,7 @@ from trayassist.engines.base import (
     PromptTooLong,
 )
 from trayassist.engines.gguf_meta import GgufError, choose_context, compatible_model
-from trayassist.engines.llama_cpp_engine import default_threads
+from trayassist.engines.threads import default_threads
 from trayassist.prompting import ChatFormat, Prompt, Segment
 
 log = logging.getLogger(__name__)
