@@ -1,16 +1,13 @@
 """The user's config file: TOML in, frozen dataclasses out.
 
 Loading has no side effects: a missing file means the defaults, and nothing is created.
-Every error names the file, the line, the key and what is allowed. tomllib reports no
-line numbers for keys, so `_key_lines` finds them by scanning the text (best effort for
-dotted keys and inline tables: it falls back to the enclosing table's line, else line 1).
+Every error names the file, the line, the key and what is allowed (the line-finding and
+the generic checks: config_toml). This module is the schema: which keys there are and what
+each may hold.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import json
 import os
 import re
 import tomllib
@@ -18,11 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
 from trayassist import paths
 from trayassist.actions import BUILTIN_ACTIONS, Action
 from trayassist.apps import BUILTIN_PROFILES, CAPTURES, INTERRUPT, TERMINAL, AppOverride
+from trayassist.config_toml import (
+    ConfigError,
+    Key,
+    TomlChecker,
+    as_written,
+    syntax_error,
+    toml_literal,
+)
 from trayassist.discovery import split_spec
 from trayassist.hotkey_syntax import ChordError, HotkeyError, parse_chord, parse_hotkey
 from trayassist.ledger import DEFAULT_PRICE_INPUT, DEFAULT_PRICE_OUTPUT
@@ -36,8 +41,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:11434/v1"  # Ollama's OpenAI-compatible API
 ACTION_KEYS = ("instruction", "hotkey", "max_tokens", "temperature", "output_ratio",
                "keep_all_facts")
 ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-
-Key = tuple[str, ...]
 
 
 def _builtin_actions() -> Mapping[str, Action]:
@@ -68,143 +71,21 @@ class Config:
     path: Path | None = None  # the file it came from; None: built-in defaults
 
 
-class ConfigError(Exception):
-    """str() is the whole message for the user: `file:line: key: what is wrong`."""
-
-    def __init__(self, message: str, path: Path | None = None, line: int | None = None) -> None:
-        self.path, self.line = path, line
-        where = "" if path is None else f"{path}:{line}: " if line else f"{path}: "
-        self.message = where + message
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
 class ConfigExistsError(ConfigError, FileExistsError):
     """`config init` found a config file already there and left it alone."""
 
 
-# A JSON string, number or boolean is also valid TOML.
-_toml: Callable[[str | float | bool], str] = functools.partial(json.dumps, ensure_ascii=False)
+class _Loader(TomlChecker):
+    """trayassist's schema: what each key of the config may hold."""
 
-
-def _show(value: Any) -> str:
-    """A value as the user wrote it in TOML (roughly), for error messages."""
-    if isinstance(value, dict | list):
-        return "a table" if isinstance(value, dict) else "an array"
-    return _toml(value) if isinstance(value, bool | str) else str(value)
-
-
-_KEY_PART = re.compile(r"""\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*""")
-
-
-def _parse_key(text: str) -> tuple[Key, str] | None:
-    """A (dotted, maybe quoted) key at the start of `text` -> (parts, the rest)."""
-    parts: list[str] = []
-    pos = 0
-    while match := _KEY_PART.match(text, pos):
-        parts.append(next(g for g in match.groups() if g is not None))
-        pos = match.end()
-        if not text.startswith(".", pos):
-            return tuple(parts), text[pos:]
-        pos += 1
-    return None
-
-
-def _key_lines(text: str) -> dict[Key, int]:
-    """Full key path -> the line that sets it (tables: their header's line)."""
-    lines: dict[Key, int] = {}
-    table: Key = ()
-    open_string = ""  # inside a multi-line string: its closing quotes
-    for number, line in enumerate(text.split("\n"), 1):
-        if open_string:
-            open_string = "" if line.count(open_string) % 2 else open_string
-            continue
-        stripped = line.strip()
-        if stripped.startswith("["):
-            header = _parse_key(stripped.lstrip("["))
-            if header and header[1].startswith("]"):
-                table = header[0]
-                for end in range(1, len(table) + 1):
-                    lines.setdefault(table[:end], number)
-            continue
-        entry = _parse_key(stripped)
-        if entry and entry[1].startswith("="):
-            lines.setdefault(table + entry[0], number)
-            open_string = next((q for q in ('"""', "'''") if entry[1].count(q) % 2), "")
-    return lines
-
-
-_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
-
-
-def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigError:
-    message = str(exc)
-    at = _AT.search(message)
-    if at is None:
-        return ConfigError(f"not valid TOML: {message}", path)
-    line = int(at[1]) if at[1] else text.rstrip("\n").count("\n") + 1
-    detail = message[: at.start()]
-    detail = detail[:1].lower() + detail[1:] + (f" (column {at[2]})" if at[2] else " (at the end)")
-    if detail.startswith("invalid value"):
-        detail += '; text values need quotes, e.g. model = "smollm2-135m-instruct"'
-    elif detail.startswith("unescaped '\\'"):
-        detail += r"; in single quotes \ is literal, e.g. model = 'C:\models\my.gguf'"
-    return ConfigError(f"not valid TOML: {detail}", path, line)
-
-
-class _Loader:
     def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = _key_lines(text)
+        super().__init__(path, text)
         self.raw_model = False  # engine = "openai": `model` is a server's name, kept as is
-
-    def line(self, key: Key) -> int:
-        for end in range(len(key), 0, -1):
-            if key[:end] in self.lines:
-                return self.lines[key[:end]]
-        return 1
-
-    def fail(self, key: Key, message: str, *, prefix: bool = True) -> NoReturn:
-        text = f"{'.'.join(key)}: {message}" if prefix else message
-        raise ConfigError(text, self.path, self.line(key))
-
-    def check_keys(self, table: Mapping[str, Any], allowed: tuple[str, ...], at: Key) -> None:
-        for name in table:
-            if name not in allowed:
-                close = difflib.get_close_matches(name, allowed, n=1)
-                hint = f'did you mean "{close[0]}"? ' if close else ""
-                where = f"{'.'.join(at)}: " if at else ""
-                message = f'{where}unknown key "{name}" ({hint}allowed: {", ".join(allowed)})'
-                self.fail((*at, name), message, prefix=False)
-
-    def text(self, key: Key, value: Any, what: str = "a non-empty string") -> str:
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        self.fail(key, f"expected {what}, got {_show(value)}")
-
-    def choice(self, key: Key, value: Any, allowed: tuple[str, ...]) -> str:
-        if isinstance(value, str) and value in allowed:
-            return value
-        self.fail(key, f"expected one of {', '.join(map(_show, allowed))}, got {_show(value)}")
-
-    def number(self, key: Key, value: Any, low: float, high: float, whole: bool = False) -> Any:
-        kinds = int if whole else int | float
-        if isinstance(value, kinds) and not isinstance(value, bool) and low <= value <= high:
-            return value if whole else float(value)
-        what = "an integer" if whole else "a number"
-        self.fail(key, f"expected {what} {low:g}..{high:g}, got {_show(value)}")
-
-    def boolean(self, key: Key, value: Any) -> bool:
-        if isinstance(value, bool):
-            return value
-        self.fail(key, f"expected true or false, got {_show(value)}")
 
     def hotkey(self, key: Key, value: Any) -> str | None:
         if not isinstance(value, str):
             self.fail(key, f'expected a hotkey like "<ctrl>+<alt>+<shift>+e" ("" for none), '
-                           f"got {_show(value)}")
+                           f"got {as_written(value)}")
         if not value.strip():
             return None
         try:
@@ -218,7 +99,8 @@ class _Loader:
         text = self.text(key, value, 'an http(s) URL, e.g. "http://127.0.0.1:11434/v1"')
         parts = urllib.parse.urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.fail(key, f'expected an http(s) URL like "{DEFAULT_BASE_URL}", got {_show(text)}')
+            self.fail(key, f'expected an http(s) URL like "{DEFAULT_BASE_URL}", '
+                           f"got {as_written(text)}")
         return text.rstrip("/")
 
     def model(self, value: Any) -> str:
@@ -238,7 +120,7 @@ class _Loader:
                           "starting with a letter")
         if not isinstance(table, dict):
             self.fail(at, f"expected a table ([actions.{name}] with keys "
-                          f"{', '.join(ACTION_KEYS)}), got {_show(table)}")
+                          f"{', '.join(ACTION_KEYS)}), got {as_written(table)}")
         self.check_keys(table, ACTION_KEYS, at)
         base = BUILTIN_ACTIONS.get(name)
         if base is None and "instruction" not in table:
@@ -259,7 +141,8 @@ class _Loader:
 
     def actions(self, raw: Any) -> Mapping[str, Action]:
         if not isinstance(raw, dict):
-            self.fail(("actions",), f"expected tables like [actions.rewrite], got {_show(raw)}")
+            self.fail(("actions",),
+                      f"expected tables like [actions.rewrite], got {as_written(raw)}")
         actions = dict(BUILTIN_ACTIONS)
         actions.update((name, self.action(name, table)) for name, table in raw.items())
         owners: dict[str, str] = {}
@@ -276,7 +159,7 @@ class _Loader:
     def chord(self, key: Key, value: Any) -> str:
         if not isinstance(value, str):
             self.fail(key, f'expected a key chord like "<ctrl>+<shift>+c" ("" for none), '
-                           f"got {_show(value)}")
+                           f"got {as_written(value)}")
         if not value.strip():
             return ""
         try:
@@ -288,7 +171,7 @@ class _Loader:
         at = ("apps", name)
         if not isinstance(table, dict):
             self.fail(at, f'expected a table ([apps."{name}"] with keys '
-                          f"{', '.join(APP_KEYS)}), got {_show(table)}")
+                          f"{', '.join(APP_KEYS)}), got {as_written(table)}")
         self.check_keys(table, APP_KEYS, at)
         checks: dict[str, Callable[[Key, Any], Any]] = {
             "capture": lambda key, value: self.choice(key, value, CAPTURES),
@@ -307,7 +190,7 @@ class _Loader:
 
     def apps(self, raw: Any) -> Mapping[str, AppOverride]:
         if not isinstance(raw, dict):
-            self.fail(("apps",), f'expected tables like [apps."xterm"], got {_show(raw)}')
+            self.fail(("apps",), f'expected tables like [apps."xterm"], got {as_written(raw)}')
         apps: dict[str, AppOverride] = {}
         for name, table in raw.items():
             if not name.strip():
@@ -353,7 +236,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(exc, text, path) from None
+        raise syntax_error(exc, text, path) from None
     return _Loader(path, text).config(raw)
 
 
@@ -370,33 +253,33 @@ def default_config_text() -> str:
         "",
         "# The model: a catalog name (`trayassist models` lists them) or a path to a .gguf",
         "# file (~ is expanded; a relative path is relative to this file's folder).",
-        f"#model = {_toml(d.model)}",
+        f"#model = {toml_literal(d.model)}",
         "",
         '# Runtime: "auto" (llama-cpp if installed, else gpt4all), "llama-cpp", "gpt4all", or',
         '# "openai": an OpenAI-compatible server (Ollama, LM Studio, llama-server, vLLM);',
         "# then `model` is the server's model name, e.g. \"qwen3:1.7b\".",
-        f"#engine = {_toml(d.engine)}",
+        f"#engine = {toml_literal(d.engine)}",
         "",
         "# engine = \"openai\" only: the server's API root. A server not on this machine is",
         "# refused unless allow_remote = true (then your text leaves this machine).",
-        f"#base_url = {_toml(d.base_url)}",
-        f"#allow_remote = {_toml(d.allow_remote)}",
+        f"#base_url = {toml_literal(d.base_url)}",
+        f"#allow_remote = {toml_literal(d.allow_remote)}",
         "",
         "# CPU threads for generation, 1..64, e.g. threads = 4. Unset: the engine chooses.",
         "",
         "# The language the translate action writes.",
-        f"#translate_to = {_toml(d.translate_to)}",
+        f"#translate_to = {toml_literal(d.translate_to)}",
         "",
         '# "auto" pastes a clean result and opens the review window when the guard flagged',
         "# the result, the model looped, or the model is not capable of the action;",
         '# "review" always opens the review window (Enter pastes, Esc discards);',
         '# "paste" always replaces the selection; "clipboard" only copies the result.',
-        f"#delivery = {_toml(d.delivery)}",
+        f"#delivery = {toml_literal(d.delivery)}",
         "",
         "# `trayassist ledger` prices the tokens you ran locally at a hosted API's rate,",
         "# USD per 1M tokens (default: OpenAI gpt-4o-mini's list price).",
-        f"#api_price_input = {_toml(d.api_price_input)}",
-        f"#api_price_output = {_toml(d.api_price_output)}",
+        f"#api_price_input = {toml_literal(d.api_price_input)}",
+        f"#api_price_output = {toml_literal(d.api_price_output)}",
         "",
         "# Actions. Tune a built-in one by naming only what changes, e.g.",
         "#   [actions.rewrite]",
@@ -425,11 +308,12 @@ def default_config_text() -> str:
         "#   enabled = false           # trayassist does nothing in this app",
     ]
     for action in BUILTIN_ACTIONS.values():
-        out += ["", f"#[actions.{action.name}]", f"#instruction = {_toml(action.instruction)}",
-                f"#hotkey = {_toml(action.hotkey or '')}",
-                f"#temperature = {_toml(action.temperature)}",
-                f"#output_ratio = {_toml(action.output_ratio)}",
-                f"#keep_all_facts = {_toml(action.keep_all_facts)}"]
+        out += ["", f"#[actions.{action.name}]",
+                f"#instruction = {toml_literal(action.instruction)}",
+                f"#hotkey = {toml_literal(action.hotkey or '')}",
+                f"#temperature = {toml_literal(action.temperature)}",
+                f"#output_ratio = {toml_literal(action.output_ratio)}",
+                f"#keep_all_facts = {toml_literal(action.keep_all_facts)}"]
     return "\n".join(out) + "\n"
 
 
