@@ -320,12 +320,12 @@ def test_allow_remote_says_where_the_text_goes_and_counts_it(
 
 
 def test_think_blocks_split_across_pieces_are_dropped() -> None:
-    from trayassist.engines.openai_engine import _ThinkFilter
+    from trayassist.engines.openai_messages import ThinkFilter
 
-    think = _ThinkFilter()
+    think = ThinkFilter()
     out = "".join(think.feed(p) for p in ["\n<thi", "nk>\nhmm\n</th", "ink>\n\nThe", " cat."])
     assert out + think.finish() == "The cat."
-    plain = _ThinkFilter()
+    plain = ThinkFilter()
     out = "".join(plain.feed(p) for p in ["<", "b>bold</b> <think> stays"])
     assert out + plain.finish() == "<b>bold</b> <think> stays"
 

@@ -1,15 +1,11 @@
 """The Engine port on an OpenAI-compatible server (Ollama's /v1, LM Studio, llama.cpp's
 llama-server, vLLM): chat completions streamed as server-sent events.
 
-- The server applies its own chat template, so the prompt goes as messages. The
-  engine's ChatFormat is a set of private-use markers: `build_prompt` puts them around
-  the content segments, and `to_messages` turns marker + content back into
-  system/user/assistant messages. The user's text is a content segment, so it can never
-  become a marker; what the server's tokenizer does with control-token text inside a
-  message is up to the server.
-- Loopback only by default: a base_url whose host is not 127.0.0.0/8, ::1 or localhost
-  is refused unless allow_remote = true. Then `remote_host` names the host and
-  `bytes_sent_remote` counts the request bodies sent there (the privacy ledger reads it).
+- The server applies its own chat template, so the prompt goes as messages
+  (openai_messages: the marker ChatFormat, to_messages, ThinkFilter).
+- Loopback only by default (openai_server: remote_host_of, the API key). With
+  allow_remote, `remote_host` names the host and `bytes_sent_remote` counts the request
+  bodies sent there (the privacy ledger reads it).
 - One kept httpx client, one connection at a time (limits), so the socket in use is
   known: cancel and the wall-clock deadline shut it down from a watcher thread, which
   ends a blocked read at once, whether the server is still reading the prompt or
@@ -23,15 +19,11 @@ llama-server, vLLM): chat completions streamed as server-sent events.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import logging
-import os
-import re
 import socket
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,130 +37,14 @@ from trayassist.engines.base import (
     ModelLoadError,
     PromptTooLong,
 )
+from trayassist.engines.openai_messages import MESSAGES, ThinkFilter, to_messages
+from trayassist.engines.openai_server import remote_host_of, server_token
 from trayassist.prompting import ChatFormat, Prompt
 
 log = logging.getLogger(__name__)
 
-SERVER_TOKEN_ENV = "TRAYASSIST_SERVER_TOKEN"
 CONNECT_TIMEOUT_S = 5.0
 _WATCH_STEP_S = 0.02
-
-# Private-use markers: no template or user text of ours contains them, and the user's
-# text is never scaffolding anyway.
-_MARK = "\ue010{}\ue011"
-_MARKER = re.compile("\ue010(system|user|assistant|end)\ue011")
-MESSAGES = ChatFormat(
-    name="openai-messages",
-    system_open=_MARK.format("system"),
-    system_close=_MARK.format("end"),
-    user_open=_MARK.format("user"),
-    user_close=_MARK.format("end"),
-    assistant_open=_MARK.format("assistant"),
-    end_of_turn=_MARK.format("end"),
-)
-
-
-def to_messages(prompt: Prompt) -> list[dict[str, str]]:
-    """A prompt built on MESSAGES -> chat messages; the open assistant turn is dropped."""
-    messages: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    for segment in prompt.segments():
-        if segment.special:
-            for role in _MARKER.findall(segment.text):
-                current = None if role == "end" else {"role": role, "content": ""}
-                if current is not None:
-                    messages.append(current)
-        elif segment.text:
-            if current is None:
-                raise EngineError("internal: prompt content outside a message")
-            current["content"] += segment.text
-    if messages and messages[-1]["role"] == "assistant" and not messages[-1]["content"]:
-        messages.pop()
-    return messages
-
-
-class RemoteRefused(EngineError):
-    """base_url is not on this machine and allow_remote is off."""
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
-
-
-def remote_host_of(base_url: str, allow_remote: bool) -> str | None:
-    """None if base_url is on this machine; its host if not and allow_remote is set.
-
-    Raises RemoteRefused otherwise. A name is resolved: every address must be loopback
-    (127.0.0.0/8 or ::1); "localhost" always is.
-    """
-    host = urllib.parse.urlsplit(base_url).hostname or ""
-    if host.lower() == "localhost" or _is_loopback(host):
-        return None
-    try:
-        ipaddress.ip_address(host)
-        addresses = [host]
-    except ValueError:
-        try:
-            addresses = [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
-        except OSError:
-            addresses = []
-    if addresses and all(_is_loopback(a) for a in addresses):
-        return None
-    if allow_remote:
-        return host
-    raise RemoteRefused(
-        f"base_url {base_url} is not on this machine, so your text would leave it: "
-        "use a server on 127.0.0.1, or set allow_remote = true in the config")
-
-
-def server_token() -> str | None:
-    """TRAYASSIST_SERVER_TOKEN, else the key `server token set` put in the OS keyring."""
-    from trayassist.desktop.secrets import SERVER_TOKEN, get_secret
-
-    return os.environ.get(SERVER_TOKEN_ENV) or get_secret(SERVER_TOKEN)
-
-
-class _ThinkFilter:
-    """Drops a leading <think>...</think> block (reasoning models asked not to think
-    may still emit an empty one); everything else passes through unchanged."""
-
-    OPEN, CLOSE = "<think>", "</think>"
-
-    def __init__(self) -> None:
-        self._buf = ""
-        self._state = "start"  # start -> (thinking ->) after -> pass
-
-    def feed(self, piece: str) -> str:
-        if self._state == "pass":
-            return piece
-        self._buf += piece
-        if self._state == "start":
-            head = self._buf.lstrip()
-            if len(head) < len(self.OPEN) and self.OPEN.startswith(head):
-                return ""  # could still become <think>
-            if not head.startswith(self.OPEN):
-                self._state = "pass"
-                out, self._buf = self._buf, ""
-                return out
-            self._state, self._buf = "thinking", head[len(self.OPEN):]
-        if self._state == "thinking":
-            end = self._buf.find(self.CLOSE)
-            if end < 0:
-                return ""
-            self._state, self._buf = "after", self._buf[end + len(self.CLOSE):]
-        rest = self._buf.lstrip()
-        if not rest:
-            return ""
-        self._state, self._buf = "pass", ""
-        return rest
-
-    def finish(self) -> str:
-        out = self._buf if self._state in ("start", "pass") else ""
-        self._buf = ""
-        return out
 
 
 def _shutdown(sock: socket.socket | None) -> None:
@@ -342,7 +218,7 @@ class OpenAIEngine:
         watcher = threading.Thread(target=self._watch, args=(cancel, done, deadline, tripped),
                                    name="trayassist-openai-watch", daemon=True)
         watcher.start()
-        think = _ThinkFilter()
+        think = ThinkFilter()
         finished = done_reading = False
         response = None
         try:
