@@ -22,6 +22,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home dir"  # a space, so quoting is exercised
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))  # what Path.home() reads on Windows
     monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     return home
 
@@ -92,6 +93,7 @@ def test_exec_quoting_survives_awkward_paths(home: Path) -> None:
     validate_desktop_file(entry)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="systemd units are Linux's")
 def test_systemd_unit_replaces_the_xdg_entry_and_off_removes_both(
         home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["autostart", "on"]) == 0

@@ -7,12 +7,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from trayassist import discovery, models
-from trayassist.cli import main
+if sys.platform == "win32":
+    pytest.skip("lays out the Linux/macOS folders of Ollama, LM Studio and GPT4All and the "
+                "HF cache's symlinks (Windows needs a privilege for those)",
+                allow_module_level=True)
+
+from trayassist import discovery, models  # noqa: E402
+from trayassist.cli import main  # noqa: E402
 
 DIGEST = "sha256:" + "ab" * 32
 

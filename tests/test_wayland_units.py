@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from trayassist import hotkeys_install as hi
@@ -21,6 +23,7 @@ from trayassist.desktop.wayland.portal_keys import chord_keysyms
     ({"WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"}, "x11"),
 ])
 def test_wayland_sessions_get_the_wayland_backend(monkeypatch, env, expected):
+    monkeypatch.setattr(sys, "platform", "linux")  # the session logic is Linux's
     for key in ("WAYLAND_DISPLAY", "XDG_SESSION_TYPE", "DISPLAY", "TRAYASSIST_DESKTOP"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():

@@ -41,6 +41,11 @@ def _read_input(args: argparse.Namespace) -> str:
     if args.text is not None:
         return str(args.text)  # undecodable argv bytes arrive as surrogates: check_input
     data = sys.stdin.buffer.read()
+    # The text keeps its own line ends (read as bytes): write them back untranslated, or
+    # Windows' text-mode stdout turns each \r\n into \r\r\n.
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(newline="")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,272 @@
+"""The Windows installer, end to end under Wine: built from this checkout, installed
+silently into a fresh prefix, the installed trayassist used in Wine's notepad from its
+hotkey, then uninstalled.
+
+In file order: install -> jobs (hotkey, secret copy, nothing selected, trigger, status,
+second instance, tray screenshot) -> quit -> uninstall.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import winpy  # installers/windows, put on sys.path by this folder's conftest
+
+pytestmark = pytest.mark.windows
+
+TEXT = ("our team will meet on friday to talk about the new budget and the plan for next "
+        "year, so please bring you're notes and any ideas you have about the office move")
+RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+UNINSTALL_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\trayassist"
+HOTKEY = "ctrl+alt+shift+e"
+HELPER = Path(__file__).with_name("winhelper.py")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+PRIVATE = "trayassist.e2e.private"
+
+
+class Installed:
+    def __init__(self, wine: winpy.WineSession) -> None:
+        self.wine = wine
+        self.local = wine.prefix / "drive_c" / "users" / getpass.getuser() / "AppData" / "Local"
+        self.home = self.local / "trayassist"
+        self.program = self.home / "program"
+        self.python = self.program / "python" / "python.exe"
+
+    def cli(self, *args: str, timeout: float = 120, check: bool = False,
+            ) -> subprocess.CompletedProcess[str]:
+        return self.wine.run([str(self.python), "-m", "trayassist", *args], timeout=timeout,
+                             check=check)
+
+    def status(self) -> dict[str, object] | None:
+        proc = self.cli("status", "--json", timeout=30)
+        return json.loads(proc.stdout) if proc.returncode == 0 else None
+
+    def helper(self, *args: str) -> str:
+        """The test helper, run by the installed python.exe (the user's other program)."""
+        return self.wine.run([str(self.python), winpy.win_path(HELPER), *args],
+                             timeout=60).stdout
+
+
+def xdotool(wine: winpy.WineSession, *args: str) -> str:
+    return subprocess.run(["xdotool", *args], env=wine.env, capture_output=True, text=True,
+                          timeout=30, check=True).stdout
+
+
+def find_window(wine: winpy.WineSession, name: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
+                               env=wine.env, capture_output=True, text=True).stdout.split()
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no window named {name!r} appeared")
+
+
+def poll(what: object, timeout: float, step: float = 0.2) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what() if callable(what) else what
+        if value:
+            return value
+        time.sleep(step)
+    return None
+
+
+class Drain(threading.Thread):
+    """Reads a child's pipe so it never blocks on a full one; keeps the text."""
+
+    def __init__(self, stream: object) -> None:
+        super().__init__(daemon=True)
+        self.stream, self.lines = stream, list[str]()
+
+    def run(self) -> None:
+        for raw in self.stream:  # type: ignore[attr-defined]
+            self.lines.append(raw.decode("utf-8", "replace").rstrip())
+
+
+@pytest.fixture(scope="module")
+def installed(wine: winpy.WineSession, installer: Path) -> Installed:
+    started = time.monotonic()
+    wine.run([str(installer), "/S"], timeout=300)
+    print(f"[windows] silent install in {time.monotonic() - started:.0f} s")
+    return Installed(wine)
+
+
+def test_silent_install_puts_the_program_the_start_menu_entry_and_the_run_value(
+        installed: Installed) -> None:
+    assert installed.python.is_file()
+    assert (installed.program / "uninstall.exe").is_file()
+    start_menu = (installed.wine.prefix / "drive_c" / "users" / getpass.getuser() / "AppData"
+                  / "Roaming" / "Microsoft" / "Windows" / "Start Menu" / "Programs")
+    assert (start_menu / "trayassist.lnk").is_file()
+    run = installed.wine.run(["reg", "query", RUN_KEY, "/v", "trayassist"], check=False)
+    assert run.returncode == 0 and "pythonw.exe" in run.stdout and "-m trayassist" in run.stdout
+    assert "on:" in installed.cli("autostart", "status").stdout
+    doctor = installed.cli("doctor")
+    assert "windows" in doctor.stdout and "gpt4all" in doctor.stdout, doctor.stdout
+
+
+@pytest.fixture(scope="module")
+def daemon(installed: Installed) -> Iterator[subprocess.Popen[bytes]]:
+    proc = installed.wine.popen([str(installed.python), "-m", "trayassist", "daemon"])
+    drains = [Drain(proc.stdout), Drain(proc.stderr)]
+    for d in drains:
+        d.start()
+    try:
+        ready = poll(lambda: (installed.status() or {}).get("state") == "ready", 180, 1.0)
+        assert ready, "\n".join(drains[1].lines[-40:])
+        yield proc
+    finally:
+        if proc.poll() is None:
+            installed.cli("quit", timeout=30)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log = "\n".join(drains[1].lines)
+        assert TEXT not in log and "hunter2" not in log  # never the user's text in logs
+
+
+@pytest.fixture(scope="module")
+def notepad(installed: Installed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    note = tmp_path_factory.mktemp("notes") / "notes.txt"
+    note.write_text(TEXT, encoding="utf-8")
+    proc = installed.wine.popen(["notepad", winpy.win_path(note)])
+    try:
+        yield find_window(installed.wine, "Notepad")
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def notepad_text(installed: Installed) -> str | None:
+    text: str | None = json.loads(installed.helper("notepad-text"))
+    return text
+
+
+def select_all(installed: Installed, window: str) -> None:
+    xdotool(installed.wine, "windowfocus", "--sync", window)
+    xdotool(installed.wine, "key", "ctrl+Home", "ctrl+a")
+
+
+def jobs(installed: Installed) -> int:
+    status = installed.status() or {}
+    counts = status.get("jobs") or {}
+    assert isinstance(counts, dict)
+    return sum(int(v) for v in counts.values())
+
+
+def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
+        installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
+    installed.helper("clip-set", "the user's own clipboard", "--html", "<i>own</i>",
+                     "--private", f"{PRIVATE}=c0ffee")
+    before = json.loads(installed.helper("clip-dump"))
+    select_all(installed, notepad)
+    done = jobs(installed)
+    xdotool(installed.wine, "key", HOTKEY)
+    changed = poll(lambda: (notepad_text(installed) or TEXT) != TEXT, 120, 0.5)
+    status = installed.status() or {}
+    assert changed, status
+    result = notepad_text(installed) or ""
+    assert result.strip() and TEXT not in result
+    assert poll(lambda: jobs(installed) > done, 30)
+    after = json.loads(installed.helper("clip-dump"))
+    for name in ("CF_UNICODETEXT", "HTML Format", PRIVATE):
+        assert after.get(name) == before[name], name
+
+
+def test_a_secret_marked_copy_is_left_untouched(
+        installed: Installed, daemon: subprocess.Popen[bytes]) -> None:
+    installed.helper("clip-set", "before the secret")
+    app = installed.wine.popen([str(installed.python), winpy.win_path(HELPER), "secret-app",
+                                "hunter2", "60"])
+    out = Drain(app.stdout)
+    out.start()
+    try:
+        assert poll(lambda: "ready" in out.lines, 30)
+        window = find_window(installed.wine, "Secret App")
+        xdotool(installed.wine, "windowfocus", "--sync", window)
+        done = jobs(installed)
+        xdotool(installed.wine, "key", HOTKEY)
+        assert poll(lambda: jobs(installed) > done, 60)
+        status = installed.status() or {}
+        assert "secret" in str(status.get("last_message")), status
+        assert "copied" in out.lines  # the app was asked to copy, once
+        assert not [line for line in out.lines if line.startswith("key ")]  # no paste key
+        assert json.loads(installed.helper("clip-read")) == "before the secret"
+    finally:
+        app.kill()
+        app.wait(10)
+
+
+def test_nothing_selected_changes_nothing(
+        installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
+    installed.helper("clip-set", "kept as it was")
+    text = notepad_text(installed)
+    xdotool(installed.wine, "windowfocus", "--sync", notepad)
+    xdotool(installed.wine, "key", "ctrl+End")
+    done = jobs(installed)
+    xdotool(installed.wine, "key", HOTKEY)
+    assert poll(lambda: jobs(installed) > done, 60)
+    status = installed.status() or {}
+    assert "Nothing selected" in str(status.get("last_message")), status
+    assert notepad_text(installed) == text
+    assert json.loads(installed.helper("clip-read")) == "kept as it was"
+
+
+def test_trigger_and_status_from_the_command_line(
+        installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
+    select_all(installed, notepad)
+    text = notepad_text(installed)
+    proc = installed.cli("trigger", "proofread", timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert poll(lambda: notepad_text(installed) != text, 10)
+    status = installed.status()
+    assert status is not None and status["engine"] == "gpt4all"
+    assert int(status["jobs_done"]) >= 3  # type: ignore[call-overload]
+
+
+def test_a_second_instance_is_refused(
+        installed: Installed, daemon: subprocess.Popen[bytes]) -> None:
+    proc = installed.cli("daemon", timeout=60)
+    assert proc.returncode == 1 and "already running" in proc.stderr
+
+
+def test_tray_icon_screenshot(installed: Installed, daemon: subprocess.Popen[bytes]) -> None:
+    window = find_window(installed.wine, "Wine System Tray")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "windows-tray.png"
+    subprocess.run(["import", "-window", window, str(shot)], env=installed.wine.env,
+                   check=True, timeout=30)
+    assert shot.stat().st_size > 100
+
+
+def test_quit_exits_within_3_s(installed: Installed,
+                               daemon: subprocess.Popen[bytes]) -> None:
+    started = time.monotonic()
+    proc = installed.cli("quit", timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    daemon.wait(10)
+    assert time.monotonic() - started < 3.0
+    assert installed.status() is None
+
+
+def test_uninstall_leaves_no_program_files_and_no_run_value(installed: Installed) -> None:
+    installed.home.joinpath("config.toml").write_text('translate_to = "German"\n')
+    installed.wine.run([str(installed.program / "uninstall.exe"), "/S"], timeout=120)
+    # The uninstaller runs from a temporary copy: wait for it to finish.
+    assert poll(lambda: not installed.program.exists(), 60, 0.5), \
+        sorted(str(p) for p in installed.program.rglob("*"))[:20]
+    run = installed.wine.run(["reg", "query", RUN_KEY, "/v", "trayassist"], check=False)
+    assert run.returncode != 0
+    gone = installed.wine.run(["reg", "query", UNINSTALL_KEY], check=False)
+    assert gone.returncode != 0
+    assert installed.home.joinpath("config.toml").is_file()  # the user's config stays
