@@ -7,6 +7,8 @@ notepad and hotkeys the way a user's apps would. Run with the Windows python.exe
   clip-read                     CF_UNICODETEXT as JSON (renders delayed content)
   clip-hold SECONDS             keep the clipboard open (prints "held" first)
   notepad-text                  the text in notepad's edit control, as JSON
+  notepad-set TEXT              replace that text
+  notepad-watch SECONDS         print "<time.time()> <length>" whenever the text changes
   hotkey-hold MODS VK SECONDS   register a hotkey (prints "held" first)
   secret-app TEXT SECONDS       a window that, like a password manager, answers Ctrl+C
                                 by copying TEXT marked secret; prints "ready", "copied"
@@ -188,6 +190,22 @@ def secret_app(text: str, seconds: float) -> None:
     user32.DestroyWindow(hwnd)
 
 
+def notepad_edit() -> int | None:
+    top = user32.FindWindowW("Notepad", None)
+    return user32.FindWindowExW(top, None, "Edit", None) if top else None
+
+
+def notepad_watch(seconds: float) -> None:
+    last = notepad_text()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = notepad_text()
+        if text != last:
+            print(f"{time.time():.4f} {len(text or '')}", flush=True)
+            last = text
+        time.sleep(0.005)
+
+
 def main(argv: list[str]) -> None:
     cmd, args = argv[0], argv[1:]
     if cmd == "clip-set":
@@ -211,6 +229,11 @@ def main(argv: list[str]) -> None:
             raise SystemExit(f"RegisterHotKey failed ({ctypes.get_last_error()})")
         print("held", flush=True)
         time.sleep(float(args[2]))
+    elif cmd == "notepad-set":
+        buf = ctypes.create_unicode_buffer(args[0])
+        user32.SendMessageW(notepad_edit(), 0x000C, 0, ctypes.cast(buf, ctypes.c_void_p))
+    elif cmd == "notepad-watch":
+        notepad_watch(float(args[0]))
     elif cmd == "secret-app":
         secret_app(args[0], float(args[1]))
     else:

@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +54,11 @@ def _shutdown(sock: socket.socket | None) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+        if sys.platform == "win32":
+            # Windows: shutdown() does not wake a recv() blocked in another thread;
+            # closesocket() does (it aborts the pending call).
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 def _error_text(response: Any) -> str:
