@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -124,6 +125,9 @@ class WineSession:
             display = self._start_xvfb(screen)
         self.display = display
         self.env = self._environment()
+        # A persistent server (until close()): Wine's services then start once, not with
+        # whichever program comes first (they would inherit that program's pipes).
+        subprocess.run(["wineserver", "-p"], env=self.env, check=False)
         if not (prefix / "system.reg").exists():
             prefix.mkdir(parents=True, exist_ok=True)
             try:
@@ -161,16 +165,41 @@ class WineSession:
     def run(self, argv: Sequence[str], *, timeout: float = 300, check: bool = True,
             env: dict[str, str] | None = None,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
-        """`wine argv...` with pipes (python.exe refuses a file or /dev/null as stdout)."""
-        proc = subprocess.run(["wine", *argv], env={**self.env, **(env or {})},
-                              capture_output=True, timeout=timeout, input=input or "",
-                              text=True, encoding="utf-8", errors="replace")
-        proc.stdout = proc.stdout.replace("\r\n", "\n")
-        proc.stderr = proc.stderr.replace("\r\n", "\n")
-        if check and proc.returncode != 0:
-            raise RuntimeError(f"wine {' '.join(argv[:3])}... exited {proc.returncode}:\n"
-                               f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        return proc
+        """`wine argv...` with pipes (python.exe refuses a file or /dev/null as stdout).
+
+        Returns when the program exits, even if a process it started (Wine's services on
+        a cold server) still holds the pipes open."""
+        proc = subprocess.Popen(["wine", *argv], env={**self.env, **(env or {})},
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+        readers = [threading.Thread(target=lambda s=stream, k=key: chunks[k].extend(iter(
+            lambda: s.read1(65536), b"")), daemon=True)  # type: ignore[misc]
+            for key, stream in (("out", proc.stdout), ("err", proc.stderr))]
+        for reader in readers:
+            reader.start()
+        assert proc.stdin is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.write((input or "").encode())
+            proc.stdin.close()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        for reader in readers:
+            reader.join(2.0)
+
+        def text(key: str) -> str:
+            return b"".join(chunks[key]).decode("utf-8", "replace").replace("\r\n", "\n")
+
+        done = subprocess.CompletedProcess(["wine", *argv], proc.returncode, text("out"),
+                                           text("err"))
+        if check and done.returncode != 0:
+            raise RuntimeError(f"wine {' '.join(argv[:3])}... exited {done.returncode}:\n"
+                               f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        return done
 
     def popen(self, argv: Sequence[str], env: dict[str, str] | None = None,
               ) -> subprocess.Popen[bytes]:

@@ -152,9 +152,16 @@ def notepad_text(installed: Installed) -> str | None:
     return text
 
 
+def selection(installed: Installed) -> list[int]:
+    sel: list[int] = json.loads(installed.helper("notepad-sel"))
+    return sel
+
+
 def select_all(installed: Installed, window: str) -> None:
     xdotool(installed.wine, "windowfocus", "--sync", window)
     xdotool(installed.wine, "key", "ctrl+Home", "ctrl+a")
+    length = len(notepad_text(installed) or "")
+    assert poll(lambda: selection(installed) == [0, length], 10), selection(installed)
 
 
 def jobs(installed: Installed) -> int:
@@ -174,7 +181,7 @@ def test_hotkey_rewrites_the_selection_and_gives_the_clipboard_back(
     xdotool(installed.wine, "key", HOTKEY)
     changed = poll(lambda: (notepad_text(installed) or TEXT) != TEXT, 120, 0.5)
     status = installed.status() or {}
-    assert changed, status
+    assert changed, status.get("last_message")
     result = notepad_text(installed) or ""
     assert result.strip() and TEXT not in result
     assert poll(lambda: jobs(installed) > done, 30)
@@ -213,6 +220,7 @@ def test_nothing_selected_changes_nothing(
     text = notepad_text(installed)
     xdotool(installed.wine, "windowfocus", "--sync", notepad)
     xdotool(installed.wine, "key", "ctrl+End")
+    assert poll(lambda: selection(installed)[0] == selection(installed)[1], 10)
     done = jobs(installed)
     xdotool(installed.wine, "key", HOTKEY)
     assert poll(lambda: jobs(installed) > done, 60)

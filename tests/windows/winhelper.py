@@ -8,6 +8,7 @@ notepad and hotkeys the way a user's apps would. Run with the Windows python.exe
   clip-hold SECONDS             keep the clipboard open (prints "held" first)
   notepad-text                  the text in notepad's edit control, as JSON
   notepad-set TEXT              replace that text
+  notepad-sel                   the selection [start, end] in that control, as JSON
   notepad-watch SECONDS         print "<time.time()> <length>" whenever the text changes
   hotkey-hold MODS VK SECONDS   register a hotkey (prints "held" first)
   secret-app TEXT SECONDS       a window that, like a password manager, answers Ctrl+C
@@ -232,6 +233,11 @@ def main(argv: list[str]) -> None:
     elif cmd == "notepad-set":
         buf = ctypes.create_unicode_buffer(args[0])
         user32.SendMessageW(notepad_edit(), 0x000C, 0, ctypes.cast(buf, ctypes.c_void_p))
+    elif cmd == "notepad-sel":
+        start, end = wintypes.DWORD(0), wintypes.DWORD(0)
+        user32.SendMessageW(notepad_edit(), 0x00B0, ctypes.addressof(start),  # EM_GETSEL
+                            ctypes.addressof(end))
+        print(json.dumps([start.value, end.value]))
     elif cmd == "notepad-watch":
         notepad_watch(float(args[0]))
     elif cmd == "secret-app":
