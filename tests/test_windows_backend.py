@@ -102,6 +102,13 @@ def test_paste_target_read_releases_wait_read(clip: WindowsClipboard) -> None:
     assert time.monotonic() - started < 20
 
 
+def test_our_text_outlives_trayassist() -> None:
+    clip = WindowsClipboard()
+    clip.write_text("still here after exit")
+    assert clip.hand_off()  # what the daemon does at exit
+    assert json.loads(helper("clip-read")) == "still here after exit"
+
+
 def test_secret_marked_content_is_seen_as_secret(clip: WindowsClipboard) -> None:
     helper("clip-set", "hunter2", "--secret")
     assert clip.is_secret()

@@ -324,6 +324,13 @@ class WindowsClipboard:
         seq: int = user32.GetClipboardSequenceNumber()
         return self._alias.get(seq, seq)
 
+    def hand_off(self, timeout: float = 2.0) -> bool:
+        """At exit: our delayed text must outlive us. Destroying the owner window makes
+        Windows ask for it (WM_RENDERALLFORMATS) while we can still answer. Main thread."""
+        owned = bool(user32.GetClipboardOwner() == self._window.hwnd)
+        self._window.close(timeout)
+        return owned
+
     def close(self) -> None:
         """Render our text if we still own it (WM_RENDERALLFORMATS), then stop the window."""
         self._window.close()
