@@ -83,6 +83,7 @@ def test_on_writes_a_valid_xdg_entry_that_starts_the_daemon(
     assert capsys.readouterr().out.strip().endswith("off")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="desktop-file-validate is a Linux tool")
 def test_exec_quoting_survives_awkward_paths(home: Path) -> None:
     command = ["/opt/my apps/py$thon", "-m", "trayassist", "50%", 'a"b\\c']
     text = linux.desktop_entry(command, {})

@@ -116,7 +116,7 @@ def test_silent_install_puts_the_program_the_start_menu_entry_and_the_run_value(
 
 @pytest.fixture(scope="module")
 def daemon(installed: Installed) -> Iterator[subprocess.Popen[bytes]]:
-    proc = installed.wine.popen([str(installed.python), "-m", "trayassist", "daemon"])
+    proc = installed.wine.popen([str(installed.python), "-m", "trayassist", "-v", "daemon"])
     drains = [Drain(proc.stdout), Drain(proc.stderr)]
     for d in drains:
         d.start()
@@ -132,6 +132,7 @@ def daemon(installed: Installed) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         log = "\n".join(drains[1].lines)
+        print("[windows] daemon log:\n" + log[-6000:])
         assert TEXT not in log and "hunter2" not in log  # never the user's text in logs
 
 
