@@ -158,14 +158,22 @@ def selection(installed: Installed) -> list[int]:
     return sel
 
 
+def click_into(installed: Installed, window: str) -> None:
+    """Click into the window, as a user would: Wine then makes it the foreground window
+    (X focus alone may leave Wine's foreground on another window, e.g. after a balloon)."""
+    xdotool(installed.wine, "windowfocus", "--sync", window)
+    xdotool(installed.wine, "mousemove", "--window", window, "60", "60", "click", "1")
+
+
 def select_all(installed: Installed, window: str) -> None:
     length = len(notepad_text(installed) or "")
     for _ in range(3):  # a key sent while Wine moves the focus can be lost: try again
-        xdotool(installed.wine, "windowfocus", "--sync", window)
+        click_into(installed, window)
         xdotool(installed.wine, "key", "ctrl+a")
         if poll(lambda: selection(installed) == [0, length], 5):
             return
-    raise AssertionError(f"notepad did not select all: {selection(installed)}")
+    raise AssertionError(f"notepad did not select all: {selection(installed)}; foreground: "
+                         f"{installed.helper('foreground')}")
 
 
 def jobs(installed: Installed) -> int:
@@ -204,7 +212,7 @@ def test_a_secret_marked_copy_is_left_untouched(
     try:
         assert poll(lambda: "ready" in out.lines, 30)
         window = find_window(installed.wine, "Secret App")
-        xdotool(installed.wine, "windowfocus", "--sync", window)
+        click_into(installed, window)
         done = jobs(installed)
         xdotool(installed.wine, "key", HOTKEY)
         assert poll(lambda: jobs(installed) > done, 60)
@@ -222,7 +230,7 @@ def test_nothing_selected_changes_nothing(
         installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
     installed.helper("clip-set", "kept as it was")
     text = notepad_text(installed)
-    xdotool(installed.wine, "windowfocus", "--sync", notepad)
+    click_into(installed, notepad)
     xdotool(installed.wine, "key", "ctrl+End")
     assert poll(lambda: selection(installed)[0] == selection(installed)[1], 10)
     done = jobs(installed)

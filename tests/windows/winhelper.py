@@ -9,6 +9,7 @@ notepad and hotkeys the way a user's apps would. Run with the Windows python.exe
   notepad-text                  the text in notepad's edit control, as JSON
   notepad-set TEXT              replace that text
   notepad-sel                   the selection [start, end] in that control, as JSON
+  foreground                    the class name of the foreground window
   notepad-watch SECONDS         print "<time.time()> <length>" whenever the text changes
   hotkey-hold MODS VK SECONDS   register a hotkey (prints "held" first)
   secret-app TEXT SECONDS       a window that, like a password manager, answers Ctrl+C
@@ -233,6 +234,12 @@ def main(argv: list[str]) -> None:
     elif cmd == "notepad-set":
         buf = ctypes.create_unicode_buffer(args[0])
         user32.SendMessageW(notepad_edit(), 0x000C, 0, ctypes.cast(buf, ctypes.c_void_p))
+    elif cmd == "foreground":  # class of Wine's foreground window (test diagnostics)
+        buf = ctypes.create_unicode_buffer(256)
+        user32.GetClassNameW.argtypes = [W, wintypes.LPWSTR, ctypes.c_int]
+        user32.GetForegroundWindow.restype = W
+        user32.GetClassNameW(user32.GetForegroundWindow(), buf, 256)
+        print(buf.value)
     elif cmd == "notepad-sel":
         start, end = wintypes.DWORD(0), wintypes.DWORD(0)
         user32.SendMessageW(notepad_edit(), 0x00B0, ctypes.addressof(start),  # EM_GETSEL
