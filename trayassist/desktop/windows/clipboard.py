@@ -285,6 +285,10 @@ class WindowsClipboard:
             pending = self._pending
         if pending is not None and not self._rendered.is_set() and self._ours_now():
             return pending  # reading it would render it and fake the paste target's read
+        # Asked without opening the clipboard: capture polls this while the app copies,
+        # and an app that finds the clipboard open (by us) drops its copy without retrying.
+        if not user32.IsClipboardFormatAvailable(CF_UNICODETEXT):
+            return None
 
         def read() -> str | None:
             if not user32.IsClipboardFormatAvailable(CF_UNICODETEXT):
@@ -302,17 +306,20 @@ class WindowsClipboard:
         if self._ours_now():
             return False  # our own markers keep history away; they do not mean "secret"
 
+        # Availability is asked without opening the clipboard (see read_text).
+        if any(user32.IsClipboardFormatAvailable(format_id(n)) for n in (EXCLUDE, VIEWER_IGNORE)):
+            return True
+        flags = [fmt for fmt in (format_id(HISTORY), format_id(CLOUD))
+                 if user32.IsClipboardFormatAvailable(fmt)]
+        if not flags:
+            return False
+
         def marked() -> bool:
-            for name in (EXCLUDE, VIEWER_IGNORE):
-                if user32.IsClipboardFormatAvailable(format_id(name)):
+            for fmt in flags:
+                handle = user32.GetClipboardData(fmt)
+                data = _global_bytes(handle) if handle else None
+                if data is not None and data[:4] == DWORD_ZERO:
                     return True
-            for name in (HISTORY, CLOUD):
-                fmt = format_id(name)
-                if user32.IsClipboardFormatAvailable(fmt):
-                    handle = user32.GetClipboardData(fmt)
-                    data = _global_bytes(handle) if handle else None
-                    if data is not None and data[:4] == DWORD_ZERO:
-                        return True
             return False
 
         result: bool = self._with_open(marked)
