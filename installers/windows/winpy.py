@@ -271,8 +271,8 @@ def project_requirements(root: Path, extras: Sequence[str] = ("gpt4all",)) -> li
         project = tomllib.load(f)["project"]
     deps: list[str] = list(project["dependencies"])
     for extra in extras:
-        deps += project["optional-dependencies"][extra]
-    return deps
+        deps += project.get("optional-dependencies", {}).get(extra, [])
+    return list(dict.fromkeys(deps))
 
 
 def site_tree(python: Path, reqs: Sequence[str], model_reqs: Sequence[str],
