@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from platform_marks import NO_LLAMA_ON_WINDOWS
 
 from trayassist.actions import BUILTIN_ACTIONS
 from trayassist.cleanup import repeated_sentence, trim_to_sentence
@@ -19,7 +20,7 @@ from trayassist.longtext import article, letter
 from trayassist.prompting import CHATML, build_prompt
 from trayassist.transform import Progress, transform
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, NO_LLAMA_ON_WINDOWS]
 
 
 @pytest.fixture(scope="module")
