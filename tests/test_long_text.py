@@ -266,3 +266,24 @@ def test_titles_and_labels_above_a_summary_are_dropped() -> None:
               ScriptedEngine(reply=lambda _t: reply))
     assert out.text == "The bridge opens in May. It is late."
     assert drop_headings("Just a phrase") == "Just a phrase"  # nothing else to keep
+
+
+def test_many_guard_flags_are_summed_up_not_listed_one_line_each() -> None:
+    """Found by hand: a 33 KB one-line text through `run rewrite` printed ~1,000
+    'guard:' lines, and in the review window the same list made it 2,000 px tall (its
+    keys off the screen). The first few are shown, then how many more; the other
+    notes (loop, pieces kept) are never pushed out."""
+    from trayassist.guard import Flag
+    from trayassist.transform import MAX_LISTED, Outcome
+
+    flags = tuple(Flag("number", str(n), str(n + 10)) for n in range(300))
+    notes = tuple(f"part {n} of 400 left as it was: empty" for n in range(1, 60))
+    outcome = Outcome("x", flags, 1, 1, 0.0, looped=True, notes=notes)
+    lines = outcome.warnings
+    assert len(lines) <= 2 * MAX_LISTED + 1
+    assert lines[0] == "0 -> 10"
+    assert f"... and {300 - MAX_LISTED + 1} more changes" in lines
+    assert "the model started repeating itself; its output was cut there" in lines
+    assert f"... and {59 - MAX_LISTED + 1} more notes" in lines
+    few = Outcome("x", flags[:3], 1, 1, 0.0).warnings
+    assert few == ("0 -> 10", "1 -> 11", "2 -> 12")

@@ -136,7 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in outcome.warnings:
         _err(f"guard: {warning}")
     if args.strict and outcome.warnings:
-        _err(f"--strict: {len(outcome.warnings)} guard flag(s); result not printed")
+        count = len(outcome.flags) + outcome.looped + len(outcome.notes)
+        _err(f"--strict: {count} guard flag(s); result not printed")
         return GUARD
     sys.stdout.write(stream.finish(outcome.text) if stream is not None else outcome.text)
     sys.stdout.flush()

@@ -29,7 +29,7 @@ from trayassist.engines import Engine, engine_from_config
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
 from trayassist.review import ReviewHost
-from trayassist.transform import Progress
+from trayassist.transform import Progress, capped_lines
 from trayassist.worker import State, Worker
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class Daemon:
             if result.status not in (Status.DONE, Status.DISCARDED):
                 self._notify(result.message)
         elif result.flags:
-            changes = "; ".join(str(f) for f in result.flags)
+            changes = "; ".join(capped_lines(tuple(str(f) for f in result.flags), "changes"))
             self._notify(f"{action.name}: check the result: {changes}")
         elif result.status is not Status.DONE:
             self._notify(result.message)

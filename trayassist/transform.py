@@ -54,6 +54,16 @@ SECTION_SUMMARY_TOKENS = 64  # budget of one section's summary (2-3 sentences)
 SUMMARY_TOKENS = 160  # budget of the final summary
 _SENTENCE_CUT = "the summary ran out of room; it was cut after its last complete sentence"
 _LOOPED = "the model started repeating itself; its output was cut there"
+MAX_LISTED = 8  # guard flags (and other notes) listed one line each; past that, a count
+
+
+def capped_lines(lines: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """At most MAX_LISTED lines: a long text can have hundreds of flags, and one line
+    each floods stderr, the notification and the review window (off the screen)."""
+    if len(lines) <= MAX_LISTED:
+        return lines
+    rest = len(lines) - MAX_LISTED + 1
+    return lines[:MAX_LISTED - 1] + (f"... and {rest} more {what}",)
 
 
 class BadInput(ValueError):
@@ -99,11 +109,12 @@ class Outcome:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """Everything the user should check, one line each, without their text."""
-        notes = tuple(str(f) for f in self.flags)
+        """Everything the user should check, one line each, without their text; past
+        MAX_LISTED flags (or notes), the rest as a count."""
+        notes = capped_lines(tuple(str(f) for f in self.flags), "changes")
         if self.looped:
             notes += (_LOOPED,)
-        return notes + self.notes
+        return notes + capped_lines(self.notes, "notes")
 
 
 def check_input(text: str) -> None:
