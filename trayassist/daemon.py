@@ -189,15 +189,19 @@ class Daemon:
                 self._notify(result.message)
         elif result.flags:
             changes = "; ".join(capped_lines(tuple(str(f) for f in result.flags), "changes"))
-            self._notify(f"{action.name}: check the result: {changes}")
+            # The flags quote the user's numbers, e-mails, URLs: shown, never logged.
+            self._notify(f"{action.name}: check the result: {changes}",
+                         logged=f"{action.name}: check the result ({len(result.flags)} "
+                                "guard flags)")
         elif result.status is not Status.DONE:
             self._notify(result.message)
         self._last_message = result.message
 
     # -- any thread ---------------------------------------------------------------
 
-    def _notify(self, message: str) -> None:
-        log.info("notify: %s", message)
+    def _notify(self, message: str, logged: str | None = None) -> None:
+        """`logged`: what the log gets instead of a message that quotes the user's text."""
+        log.info("notify: %s", message if logged is None else logged)
         self.desktop.notifier.notify("trayassist", message)
 
     def _on_state(self, state: State) -> None:

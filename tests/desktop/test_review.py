@@ -271,3 +271,22 @@ def test_the_tray_icon_stays_docked_and_visible_through_state_changes(
         daemon.wait_jobs(n)
         assert target_window.text() == f"JOB NUMBER {n}"
         assert icon_embedding(xserver.display) == (socket, width)
+
+
+def test_a_flagged_result_notice_keeps_the_users_text_out_of_the_log(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    """Found by reading the log: under delivery = "paste" the notice of a flagged result
+    ("check the result: dropped: alice@example.com") was logged word for word."""
+    original = "write to alice@example.com before 3pm"
+    reply = "write to bob@example.org before 5pm"
+    daemon = start(daemons, xserver.env, config='delivery = "paste"\n',
+                   scripted={"reply": reply})
+    target_window.set_text(original)
+    target_window.select_all()
+    xdotool(xserver.env, "key", REWRITE)
+    daemon.wait_jobs(1)
+    assert target_window.text() == reply  # pasted: the user asked for no review
+    log = daemon.output()
+    assert "notify" in log  # the notice was given ...
+    for secret in ("alice@example.com", "bob@example.org", "3pm", "5pm"):
+        assert secret not in log  # ... and the log kept none of the text
