@@ -73,10 +73,12 @@ class WtypeKeys:
         self.send_chord("<ctrl>+c")
 
     def send_paste(self) -> None:
-        self.mark.mark()
         self.send_chord("<ctrl>+v")
 
     def send_chord(self, chord: str) -> None:
+        # Any chord may be an app's paste chord (a profile's `paste`): only reads of our
+        # result after it count as the paste (see PasteMark).
+        self.mark.mark()
         try:
             tools.run(["wtype", *wtype_args(chord)], timeout=WTYPE_TIMEOUT)
         except subprocess.CalledProcessError as exc:

@@ -61,10 +61,10 @@ class PortalKeys:
         self.send_chord("<ctrl>+c")
 
     def send_paste(self) -> None:
-        self.mark.mark()
         self.send_chord("<ctrl>+v")
 
     def send_chord(self, chord: str) -> None:
+        self.mark.mark()  # any chord may be an app's paste chord (see PasteMark)
         mods, key = chord_keysyms(chord)
         with self._lock:
             for sym, state in ([(m, 1) for m in mods] + [(key, 1), (key, 0)]
