@@ -19,10 +19,13 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from trayassist.desktop.tray_loop import LoopCalls
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +188,10 @@ class Tray:
 
             self._named = _NamedIcons(self._icon, self._images,
                                       icon_folder or paths.runtime_dir() / "icons")
+        # The xorg backend: only its loop thread may touch its X connection (tray_loop).
+        self._loop: LoopCalls | None = None
+        if type(self._icon).__module__.endswith("_xorg"):
+            self._loop = LoopCalls(self._icon)
 
     @property
     def backend(self) -> str:
@@ -205,14 +212,25 @@ class Tray:
         return bool(getattr(self._icon, "HAS_NOTIFICATION", False))
 
     def show(self, state: str, tooltip: str) -> None:
-        """Any thread: pystray marshals updates onto its own loop."""
-        self._icon.icon = self._images[state]
+        """Any thread; never waits for the tray's loop on X11 (xorg backend)."""
         self._state = state
-        if self._named is not None:
-            self._named.apply(state)
-        self._icon.title = tooltip[:127]  # some backends cap tooltips at 128 chars
-        with contextlib.suppress(Exception):  # backends without a menu may refuse
-            self._icon.update_menu()
+
+        def apply() -> None:
+            self._icon.icon = self._images[state]
+            if self._named is not None:
+                self._named.apply(state)
+            self._icon.title = tooltip[:127]  # some backends cap tooltips at 128 chars
+            with contextlib.suppress(Exception):  # backends without a menu may refuse
+                self._icon.update_menu()
+
+        self._on_loop(apply)
+
+    def _on_loop(self, fn: Callable[[], None]) -> None:
+        # Other backends marshal thread-safely themselves (GLib idle, Win32 messages).
+        if self._loop is not None:
+            self._loop.call(fn)
+        else:
+            fn()
 
     def notify(self, title: str, message: str) -> None:
         if self.has_notifications:
@@ -221,13 +239,18 @@ class Tray:
     def run(self, setup: Callable[[], None]) -> None:
         """Main thread; returns after stop()."""
 
-        def _setup(icon: object) -> None:
+        def _show_icon() -> None:
             self._icon.visible = True
             if self._named is not None:
                 self._named.apply(self._state)
             self._listen_for_clicks()
+
+        def _setup(icon: object) -> None:
+            self._on_loop(_show_icon)
             setup()
 
+        if self._loop is not None:
+            self._loop.loop_thread = threading.current_thread()  # pystray's loop runs here
         try:
             self._icon.run(setup=_setup)
         except Exception as exc:  # noqa: BLE001 - see below
@@ -236,6 +259,9 @@ class Tray:
             # pystray's appindicator backend hides its last notification on the way out
             # and raises when no notification daemon runs (GDBus ServiceUnknown).
             log.info("tray shut down with: %s", exc)
+        finally:
+            if self._loop is not None:
+                self._loop.close()
 
     def _listen_for_clicks(self) -> None:
         """pystray 0.19.5's plain X11 backend handles ButtonPress on its icon window but
@@ -243,7 +269,7 @@ class Tray:
         the mask (keeping pystray's own) so the click runs the default item."""
         window = getattr(self._icon, "_window", None)
         display = getattr(self._icon, "_display", None)
-        if backend_has_menu() or window is None or display is None:
+        if getattr(type(self._icon), "HAS_MENU", True) or window is None or display is None:
             return
         try:
             from Xlib import X
@@ -255,5 +281,6 @@ class Tray:
             log.exception("could not listen for tray clicks")
 
     def stop(self) -> None:
+        """Any thread; on X11 (xorg backend) the loop ends soon after, not before return."""
         self._stopped = True
-        self._icon.stop()
+        self._on_loop(self._icon.stop)
