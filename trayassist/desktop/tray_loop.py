@@ -36,6 +36,9 @@ class LoopCalls:
         self._lock = threading.Lock()  # guards _pending and our connection
         self._pending: list[Callable[[], None]] = []
         self._display = Display()  # pystray connects to $DISPLAY too
+        # BadWindow once the icon's window is gone at exit: nothing left to update.
+        self._display.set_error_handler(lambda err, *_: log.debug("tray wake: %s",
+                                                                  type(err).__name__))
         self._atom = self._display.intern_atom(WAKE_ATOM)
         self._window = self._display.create_resource_object("window", icon._window.id)
         self.loop_thread: threading.Thread | None = None  # set by the loop's owner
