@@ -4,7 +4,7 @@ pystray's xorg backend carries a property change made on another thread (icon, t
 visible, stop) to its loop by sending a ClientMessage on the loop's own python-xlib
 connection from the calling thread, then blocks that thread until the loop has run it.
 python-xlib's Display is not safe for that: when the caller's flush overlaps a round trip
-of the loop (pystray re-docks the icon on every icon change: GrabServer, GetSelectionOwner,
+of the loop (e.g. get_geometry when it redraws, or docking: GrabServer, GetSelectionOwner,
 UngrabServer), a sender that finds the socket readable returns without waking the thread
 waiting for its reply. The loop then waits for good, the caller with it (a job never
 ends), and if it stopped between GrabServer and UngrabServer the X server stays grabbed:
