@@ -164,3 +164,17 @@ def test_status_and_trigger_start_light() -> None:
         assert "not running" in proc.stderr
         loaded = set(proc.stdout.split())
         assert "trayassist.control" in loaded and not loaded & heavy, loaded & heavy
+
+
+@pytest.mark.parametrize("args", [("ledger", "--json"), ("actions",)])
+def test_a_reader_that_stops_early_gets_no_traceback(args: tuple[str, ...]) -> None:
+    """Found by hand: `trayassist ledger --json | head -c 100` ended in a
+    BrokenPipeError traceback. A closed pipe is a normal end for a CLI."""
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)  # the reader is gone before the first byte is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "trayassist", *args], stdout=write_fd,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_fd)
+    assert "Traceback" not in proc.stderr, proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 # Exit codes (documented in the README; the tray and the benchmarks rely on them).
 OK, FAILED, USAGE, GUARD, EMPTY_INPUT, MODEL_ERROR, GENERATION_ERROR = 0, 1, 2, 3, 4, 5, 6
 INTERRUPTED = 130
+READER_GONE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -334,6 +336,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`trayassist run ... | head`): a normal end for a CLI.
+        # Point stdout at devnull so the interpreter's last flush cannot raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return READER_GONE
     except Exception as exc:
         from trayassist.config import ConfigError  # only now: see the imports above
 
