@@ -3,6 +3,7 @@ xdotool presses the real hotkeys, and xclip reads the clipboard."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,8 @@ from xapp import XAppClient, run_x, screenshot, wait_for, xclip_get, xclip_set, 
 
 pytestmark = pytest.mark.desktop
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+ARTIFACTS = Path(os.environ.get("TRAYASSIST_ARTIFACTS")
+                 or Path(__file__).resolve().parents[2] / "artifacts")
 PROOFREAD = "ctrl+alt+shift+p"
 REWRITE = "ctrl+alt+shift+e"
 BEFORE = "what the user had on the clipboard"

@@ -35,7 +35,7 @@ INSTALL_HINT = "run bash installers/install.sh --dev"
 TOOLS = ("sway", "swaymsg", "swaybar", "wtype", "wl-paste", "wl-copy", "grim", "foot",
          "mousepad", "dbus-daemon", "busctl", "runuser", "useradd")
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "tests" / "artifacts"
+ARTIFACTS = Path(os.environ.get("TRAYASSIST_ARTIFACTS") or REPO / "artifacts")
 
 
 def require(*tools: str) -> None:
