@@ -127,9 +127,9 @@ class WineSession:
         self.env = self._environment()
         # A persistent server (until close()): Wine's services then start once, not with
         # whichever program comes first (they would inherit that program's pipes).
+        prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run(["wineserver", "-p"], env=self.env, check=False)
         if not (prefix / "system.reg").exists():
-            prefix.mkdir(parents=True, exist_ok=True)
             try:
                 self.run(["wineboot", "-i"], timeout=180)
             except BaseException:
