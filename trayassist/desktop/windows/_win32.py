@@ -156,7 +156,10 @@ class MessageWindow(threading.Thread):
         self.hwnd: Any = None
         self.tid = 0
 
-    def start_and_wait(self, timeout: float = 5.0) -> None:
+    def start_and_wait(self, timeout: float = 30.0) -> None:
+        """Start the thread and wait for its window. Milliseconds on Windows; the bound is
+        generous because a process's first window on a busy machine under Wine took over 5 s
+        (user32 and the desktop start with it)."""
         self.start()
         if not self._ready.wait(timeout):
             raise OSError(f"{self.name}: the message window did not start")
