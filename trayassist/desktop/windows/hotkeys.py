@@ -28,7 +28,7 @@ from trayassist.hotkey_syntax import Hotkey, parse_hotkey
 log = logging.getLogger(__name__)
 
 JOIN_TIMEOUT = 1.0
-START_TIMEOUT = 5.0
+START_TIMEOUT = 30.0  # milliseconds on Windows; a loaded machine under Wine is slower
 MOD_ALT, MOD_CONTROL, MOD_SHIFT, MOD_WIN, MOD_NOREPEAT = 0x1, 0x2, 0x4, 0x8, 0x4000
 _MOD_BITS = {"ctrl": MOD_CONTROL, "alt": MOD_ALT, "shift": MOD_SHIFT, "cmd": MOD_WIN,
              "alt_gr": MOD_CONTROL | MOD_ALT}  # AltGr is Ctrl+Alt on Windows
