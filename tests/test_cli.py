@@ -166,8 +166,6 @@ def test_status_and_trigger_start_light() -> None:
         assert "trayassist.control" in loaded and not loaded & heavy, loaded & heavy
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="Windows reports a closed pipe as "
-                    "OSError EINVAL, not BrokenPipeError: not handled there yet")
 @pytest.mark.parametrize("args", [("ledger", "--json"), ("actions",)])
 def test_a_reader_that_stops_early_gets_no_traceback(args: tuple[str, ...]) -> None:
     """Found by hand: `trayassist ledger --json | head -c 100` ended in a

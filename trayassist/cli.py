@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -13,6 +14,8 @@ from trayassist import __version__, paths
 
 TYPE_CHECKING = False  # not typing's: importing typing costs start-up time
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from trayassist.config import Config
 
 # Imports of the core stay inside the commands: `status` and `trigger` (run from compositor
@@ -325,12 +328,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _WindowsStdout:
+    """stdout on Windows, where a write to a pipe whose reader left fails with OSError
+    EINVAL instead of BrokenPipeError: say it the POSIX way, for stdout only."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:
+                raise BrokenPipeError(errno.EPIPE, "the reader of stdout went away") from exc
+            raise
+
+    def write(self, text: str) -> int:
+        written: int = self._call(self._stream.write, text)
+        return written
+
+    def flush(self) -> None:
+        self._call(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="trayassist: %(levelname)s %(name)s: %(message)s")
     handler: Handler = getattr(args, "func", cmd_daemon)  # no command: start the tray
+    if sys.platform == "win32" and sys.stdout is not None:
+        sys.stdout = _WindowsStdout(sys.stdout)  # type: ignore[assignment]
     try:
         return handler(args)
     except KeyboardInterrupt:
