@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
+
+from trayassist.job import poll
 
 
 class BasicKeys:
@@ -36,12 +37,7 @@ class BasicKeys:
         return False  # no portable query elsewhere; the x11 backend is the one to use there
 
     def wait_modifiers_released(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self._held():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(self.POLL_STEP)
-        return True
+        return poll(lambda: not self._held(), timeout, self.POLL_STEP)
 
     def send_copy(self) -> None:
         with self._ctl.pressed(self._mod):

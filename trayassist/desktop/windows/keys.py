@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ctypes
-import time
 from ctypes import wintypes
 
 from trayassist.desktop.windows._win32 import last_error, user32
 from trayassist.hotkey_syntax import MODIFIERS, parse_chord
+from trayassist.job import poll
 
 POLL_STEP = 0.01  # 10 ms, as on X11
 
@@ -92,12 +92,7 @@ class WindowsKeys:
 
     def wait_modifiers_released(self, timeout: float) -> bool:
         """Wait until no key is held at all: a held hotkey letter spoils the chord too."""
-        deadline = time.monotonic() + timeout
-        while self.held_keys():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(POLL_STEP)
-        return True
+        return poll(lambda: not self.held_keys(), timeout, POLL_STEP)
 
     def send_chord(self, chord: str) -> None:
         """Press the chord's keys in order and release them in reverse, in one SendInput."""

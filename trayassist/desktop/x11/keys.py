@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 from Xlib import XK, X
 from Xlib.display import Display
 from Xlib.ext import xtest
 
 from trayassist.hotkey_syntax import parse_chord
+from trayassist.job import poll
 
 POLL_STEP = 0.01  # 10 ms: well under human reaction time, cheap (one local round trip)
 
@@ -83,12 +83,7 @@ class X11Keys:
 
     def wait_modifiers_released(self, timeout: float) -> bool:
         """Wait until no key is held at all (see _LOCK_ROWS for why not just modifiers)."""
-        deadline = time.monotonic() + timeout
-        while self.held_keys():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(POLL_STEP)
-        return True
+        return poll(lambda: not self.held_keys(), timeout, POLL_STEP)
 
     def send_copy(self) -> None:
         self._chord([XK.XK_Control_L, XK.XK_c])
