@@ -97,23 +97,33 @@ def test_each_start_writes_a_new_key(run_dir: Path) -> None:
 def test_wrong_key_is_refused_and_the_server_keeps_serving(served: Served) -> None:
     good = served.ep.key_file.read_bytes()
     served.ep.key_file.write_bytes(bytes(32))
-    started = time.monotonic()
     with pytest.raises(ControlError, match="refused this client's control key"):
         served.ask({"cmd": "status"})
-    assert time.monotonic() - started < 3
     served.ep.key_file.write_bytes(good)
     assert served.ask({"cmd": "status"})["ok"]
 
 
-def test_a_silent_client_blocks_nobody_and_is_dropped(served: Served) -> None:
-    silent = raw_client(served.ep)  # connects, never answers the challenge
+def test_a_silent_client_blocks_nobody(run_dir: Path) -> None:
+    # A 30 s handshake deadline: a server that served clients one at a time would hold
+    # every later client behind the silent one for that long.
+    s = Served(run_dir, handshake_s=30.0)
+    s.server.start()
+    silent = raw_client(s.ep)  # connects, never answers the challenge
     try:
         started = time.monotonic()
         for _ in range(3):
-            assert served.ask({"cmd": "status"})["ok"]
-        assert time.monotonic() - started < 2
-        # The server gave up on it after its handshake deadline: the connection ends.
-        deadline = time.monotonic() + 5
+            assert s.ask({"cmd": "status"}, timeout=60.0)["ok"]
+        assert time.monotonic() - started < 15
+    finally:
+        silent.close()
+        s.server.stop()
+
+
+def test_a_silent_client_is_dropped_after_the_handshake_deadline(served: Served) -> None:
+    silent = raw_client(served.ep)  # connects, never answers the challenge
+    try:
+        # The server gives up on it after its 0.5 s handshake deadline: the connection ends.
+        deadline = time.monotonic() + 15
         with pytest.raises(EOFError):
             while time.monotonic() < deadline:
                 silent.recv_bytes()  # the challenge, then EOF
@@ -133,7 +143,7 @@ def test_a_silent_server_does_not_hang_the_client(run_dir: Path) -> None:
         started = time.monotonic()
         with pytest.raises(ControlError, match="did not answer"):
             request({"cmd": "status"}, ep=ep, timeout=1.0)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 20  # without its own deadline it would hang
     finally:
         listener.close()
 
@@ -211,7 +221,7 @@ def test_no_daemon_and_stale_socket_after_kill_9(run_dir: Path) -> None:
     started = time.monotonic()
     with pytest.raises(NoDaemon, match="not running: start it with `trayassist`"):
         request({"cmd": "status"}, ep=ep)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # at once, not after a wait for a busy daemon
     # The next daemon replaces the stale socket.
     s = Served(run_dir)
     s.server.start()

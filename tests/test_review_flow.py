@@ -174,5 +174,5 @@ def test_a_cancelled_job_stops_waiting_for_the_users_choice() -> None:
     session = ReviewSession(ReviewHost(), 1, cancel, None)
     threading.Timer(0.05, cancel.set).start()
     started = time.monotonic()
-    assert session.wait_choice(timeout=5.0) == "discard"
-    assert time.monotonic() - started < 2.5  # the cancel ended it, not the timeout
+    assert session.wait_choice(timeout=60.0) == "discard"
+    assert time.monotonic() - started < 20  # the cancel ended it, not the 60 s timeout

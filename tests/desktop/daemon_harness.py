@@ -72,7 +72,7 @@ class DaemonProc:
         assert self.proc is not None
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=10)
+        self.proc.wait(timeout=60)
         return time.monotonic() - started
 
     def stop(self) -> None:

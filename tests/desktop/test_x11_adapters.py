@@ -304,7 +304,7 @@ def test_notifier_never_blocks_and_falls_back(tmp_path: Path):
     started = time.monotonic()
     for i in range(5):
         notifier.notify("trayassist", f"message {i}")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # five waits on it would take 150 s
     assert shown == [("trayassist", "message 3"), ("trayassist", "message 4")]
     for proc in notifier._pending:
         proc.kill()

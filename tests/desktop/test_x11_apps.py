@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -304,12 +305,22 @@ def mousepad(xserver, home: Path) -> Iterator[tuple[dict[str, str], str]]:  # ty
                             start_new_session=True)
     try:
         window = visible_window(env, "Mousepad")
-        focus(env, window)
-        # Mousepad maps its window before the text view takes input: type until it shows.
-        xdotool(env, "type", "--delay", "10", "teh quick fox")
-        xdotool(env, "key", "ctrl+a")
-        wait_for(lambda: primary_text(env) == "teh quick fox", timeout=10.0,
-                 what="mousepad to select its text")
+        # Mousepad maps its window before its text view takes input, and under load keys
+        # typed too early are lost (CI saw an empty document once). So type until the text
+        # shows: each round selects all first, so a partly typed round is replaced, not added to.
+        deadline = time.monotonic() + 30.0
+        while True:
+            focus(env, window)
+            xdotool(env, "key", "ctrl+a")
+            xdotool(env, "type", "--delay", "10", "teh quick fox")
+            xdotool(env, "key", "ctrl+a")
+            try:
+                wait_for(lambda: primary_text(env) == "teh quick fox", timeout=3.0,
+                         what="mousepad to select its text")
+                break
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
         yield env, window
     finally:
         stop_group(proc)
