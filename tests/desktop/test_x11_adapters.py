@@ -30,8 +30,9 @@ from trayassist.desktop import BACKENDS, DesktopUnavailable, make_desktop
 from trayassist.desktop.notify import CommandNotifier
 from trayassist.desktop.x11.clipboard import X11Clipboard
 from trayassist.desktop.x11.hotkeys import X11Hotkeys
+from trayassist.desktop.x11.keeper import KEEPER_MODULE
 from trayassist.desktop.x11.keys import X11Keys
-from trayassist.desktop.x11.selection import KEEPER_MODULE, pump
+from trayassist.desktop.x11.selection import pump
 from trayassist.ports import ClipboardSnapshot
 
 pytestmark = pytest.mark.desktop

@@ -1,75 +1,35 @@
-"""Keep what trayassist serves on the Wayland clipboard after the daemon exits.
+"""The Wayland clipboard keeper: the clipboard outlives trayassist.
 
-On Wayland, as on X11, the clipboard's content lives in the owning client: when the daemon
-quits, a clipboard it restored (the user's own, every MIME type) would vanish with it.
-`keep_after_exit` starts a small detached process of ours that owns the clipboard with the
-same types until another client takes it (our source is cancelled), then exits. The
-content travels through a pipe, never a file or the command line.
+As on X11, the clipboard's content lives in the owning client. `keep_after_exit` starts
+`python -m trayassist.desktop.wayland.keeper`, a detached process of ours that owns the
+clipboard with the same MIME types until another client takes it (our source is cancelled),
+then exits. The start and the pipe are desktop.keeper's.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import select
-import subprocess
 import sys
-import threading
-from pathlib import Path
 
-log = logging.getLogger(__name__)
+from trayassist.desktop.keeper import confirm_owned, read_items, start_keeper
 
 KEEPER_TIMEOUT = 3.0
+KEEPER_MODULE = "trayassist.desktop.wayland.keeper"
 
 
 def keep_after_exit(formats: dict[str, bytes], timeout: float = KEEPER_TIMEOUT) -> bool:
     """True once the keeper owns the clipboard."""
-    header = json.dumps([[mime, len(data)] for mime, data in formats.items()])
-    payload = b"".join([header.encode() + b"\n", *formats.values()])
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[3])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/",
-                                env=env, start_new_session=True)
-    except OSError as exc:
-        log.warning("cannot start the Wayland clipboard keeper: %s", exc)
-        return False
-    assert proc.stdin is not None and proc.stdout is not None
-    stdin = proc.stdin
-
-    def feed() -> None:
-        try:
-            stdin.write(payload)
-            stdin.close()
-        except OSError:
-            pass
-
-    threading.Thread(target=feed, daemon=True).start()
-    ready = select.select([proc.stdout], [], [], timeout)[0]
-    ok = bool(ready) and os.read(proc.stdout.fileno(), 1) == b"1"
-    proc.stdout.close()
-    if not ok:
-        log.warning("the Wayland clipboard keeper did not take over in time")
-    return ok
+    return start_keeper(KEEPER_MODULE, [([mime], data) for mime, data in formats.items()],
+                        timeout)
 
 
 def _serve() -> int:
     from trayassist.desktop.wayland.datacontrol import DataControl
 
-    data = sys.stdin.buffer.read()
-    header, _, body = data.partition(b"\n")
-    formats: dict[str, bytes] = {}
-    offset = 0
-    for mime, size in json.loads(header):
-        formats[mime] = body[offset:offset + size]
-        offset += size
+    formats = {mime: data for (mime,), data in read_items()}
     dc = DataControl()
     source = dc.own(formats)
-    os.write(sys.stdout.fileno(), b"1")
-    os.close(sys.stdout.fileno())
+    del formats  # the source's copy is the only one
+    confirm_owned()
     with dc.changed:
         while source is not None and not source.cancelled and dc.is_alive():
             dc.changed.wait(60)

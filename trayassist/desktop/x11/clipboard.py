@@ -16,6 +16,7 @@ import time
 
 from Xlib import X
 
+from trayassist.desktop.x11.keeper import keep_after_exit
 from trayassist.desktop.x11.selection import (
     CHUNK,
     MAX_BYTES,
@@ -23,7 +24,6 @@ from trayassist.desktop.x11.selection import (
     Item,
     SelectionServer,
     as_bytes,
-    keep_after_exit,
     pump,
 )
 from trayassist.ports import ClipboardSnapshot

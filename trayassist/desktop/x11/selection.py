@@ -5,10 +5,7 @@ X11 has no clipboard storage: the owner's process answers every paste. To restor
 SelectionRequest events from `SelectionServer`, an OS-facing thread that only answers
 requests and takes/drops ownership on command; it never runs user code.
 
-A selection dies with its owner. When trayassist exits owning CLIPBOARD and no clipboard
-manager takes the content, `keep_after_exit` starts `python -m trayassist.desktop.x11.selection
---serve`: a detached process that serves the same targets until another program takes
-CLIPBOARD, then exits (as `xclip -i` does). The content reaches it through a pipe only.
+A selection dies with its owner: x11.keeper keeps the clipboard after trayassist exits.
 
 python-xlib Display objects are not thread-safe: the server thread has its own connection,
 and each reading thread has its own (see x11.clipboard.Reader). Nothing here logs content,
@@ -18,19 +15,14 @@ only target names and sizes.
 from __future__ import annotations
 
 import array
-import contextlib
-import json
 import logging
 import os
 import queue
 import select
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from Xlib import X, Xatom
@@ -45,10 +37,6 @@ COMMAND_TIMEOUT = 1.0  # the server thread takes ownership: a timestamp round tr
 CHUNK = 64 * 1024  # INCR threshold and chunk size: far below the 256 KiB core request limit
 INCR_IDLE = 5.0  # drop an outgoing INCR transfer whose requestor stopped reading
 MAX_BYTES = 64 * 1024 * 1024  # one target; bigger payloads (huge images) are not worth a stall
-# The keeper process confirms it owns the clipboard after a Python start and a few round trips
-# (~0.2 s); the bound covers a loaded machine and is how long an exit may wait at worst.
-KEEPER_TIMEOUT = 2.0
-KEEPER_MODULE = "trayassist.desktop.x11.selection"
 
 T = TypeVar("T")
 
@@ -376,93 +364,3 @@ class SelectionServer(threading.Thread):
         if not any(k[0] == key[0] for k in self._transfers):
             tr.requestor.change_attributes(event_mask=0)  # our interest only, not theirs
         self.c.d.flush()
-
-
-# ---- the keeper process: the clipboard outlives trayassist -------------------------------
-
-_keepers: list[subprocess.Popen[bytes]] = []  # started by us; never waited for: they outlive us
-
-
-def keep_after_exit(items: dict[str, Item], display: str | None,
-                    timeout: float = KEEPER_TIMEOUT) -> bool:
-    """Start a detached process serving `items` on CLIPBOARD; True once it owns it.
-
-    Called at exit by the owner of the clipboard. The content goes through a pipe, never a
-    file or the command line (other users can read /proc/*/cmdline).
-    """
-    header = json.dumps([[name, it.type, it.format, len(it.data)] for name, it in items.items()])
-    payload = b"".join([header.encode() + b"\n", *(it.data for it in items.values())])
-    env = dict(os.environ)
-    if display:
-        env["DISPLAY"] = display
-    # Import this very trayassist in the child, also when run from a source tree.
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    args = [sys.executable, "-m", KEEPER_MODULE, "--serve", "--display", env.get("DISPLAY", "")]
-    try:
-        # A session of its own: the terminal's hang-up or Ctrl+C to our group must not end
-        # it. stderr to /dev/null: an inherited pipe would keep whoever reads our output
-        # (a service manager, a test) waiting for EOF until the keeper exits.
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, cwd="/", env=env,
-                                start_new_session=True)
-    except OSError as exc:
-        log.warning("cannot start the clipboard keeper: %s", exc)
-        return False
-    assert proc.stdin is not None and proc.stdout is not None
-    feeder = threading.Thread(target=_feed, args=(proc.stdin, payload), daemon=True)
-    feeder.start()  # the pipe holds 64 KiB: write while we wait for the answer
-    ready = select.select([proc.stdout], [], [], timeout)[0]
-    ok = bool(ready) and os.read(proc.stdout.fileno(), 1) == b"1"
-    proc.stdout.close()
-    if not ok:
-        log.warning("the clipboard keeper did not take the clipboard in %.1f s; "
-                    "it empties when trayassist exits", timeout)
-        proc.kill()
-        proc.wait()
-        return False
-    _keepers.append(proc)  # a reference: no "still running" warning when Popen is freed
-    return True
-
-
-def _feed(pipe: Any, payload: bytes) -> None:
-    # A keeper that died gives BrokenPipeError here; keep_after_exit reports the failure.
-    with contextlib.suppress(OSError):
-        pipe.write(payload)
-    with contextlib.suppress(OSError):
-        pipe.close()
-
-
-def _serve(display: str | None) -> int:
-    """The keeper: read the items from stdin, own CLIPBOARD, confirm on stdout, serve."""
-    raw = sys.stdin.buffer.read()
-    header, _, body = raw.partition(b"\n")
-    items: dict[str, Item] = {}
-    offset = 0
-    for name, ptype, fmt, size in json.loads(header):
-        items[name] = Item(ptype, fmt, body[offset:offset + size])
-        offset += size
-    del raw, body
-    server = SelectionServer(display or None)
-    server.start()
-    if not server.ready.wait(5.0) or server.error is not None:
-        return 1
-    if not server.own(items, exit_when_disowned=True):
-        return 1
-    del items  # the server's copy is the only one
-    os.write(1, b"1")
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)  # closes our end of the parent's pipe: it stops waiting
-    os.close(null)
-    server.join()  # ends when another client owns CLIPBOARD or the X server goes away
-    return 0
-
-
-if __name__ == "__main__":
-    import argparse
-
-    ap = argparse.ArgumentParser(description="Serve CLIPBOARD content read from stdin until "
-                                 "another program takes the clipboard (trayassist internal).")
-    ap.add_argument("--serve", action="store_true", required=True)
-    ap.add_argument("--display", default=None)
-    sys.exit(_serve(ap.parse_args().display))
