@@ -252,7 +252,7 @@ def test_run_works_a_long_text_in_pieces_and_prints_it_byte_for_byte() -> None:
 
 
 def test_the_tray_tooltip_names_the_piece_being_worked_on() -> None:
-    from trayassist.daemon import progress_tooltip
+    from trayassist.tray_text import progress_tooltip
 
     assert progress_tooltip("rewrite", Progress(2, 12, "paragraph", "")) == \
         "trayassist (busy) - rewrite: paragraph 3 of 12"

@@ -331,7 +331,7 @@ def test_think_blocks_split_across_pieces_are_dropped() -> None:
 
 
 def test_the_tooltip_says_where_the_text_goes() -> None:
-    from trayassist.daemon import engine_destination
+    from trayassist.tray_text import engine_destination
 
     remote = OpenAIEngine("http://192.0.2.10:11434/v1", "m", allow_remote=True)
     assert engine_destination(remote) == " - your text is sent to 192.0.2.10"

@@ -17,11 +17,19 @@ any app can opt in with `capture = "primary"`, and `[apps.default]` changes the 
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from trayassist.hotkey_syntax import canonical_chord, chord_label
 from trayassist.ports import AppInfo
+
+if TYPE_CHECKING:
+    from trayassist.config import Config
+
+log = logging.getLogger(__name__)
 
 CAPTURES = ("primary", "copy-keys")
 DELIVERIES = ("paste", "clipboard")
@@ -204,3 +212,23 @@ def describe(p: AppProfile, platform: PlatformKeys) -> dict[str, str]:
     return {"capture": capture, "copy": chord(p.copy, platform.copy),
             "paste": chord(p.paste, platform.paste), "delivery": p.delivery or "(config)",
             "enabled": "yes" if p.enabled else "no"}
+
+
+# ---- the focused app, from a desktop ----------------------------------------------------
+
+def platform_keys(desktop: Any) -> PlatformKeys:
+    """What every app without a profile gets on this desktop."""
+    mod = "<cmd>" if sys.platform == "darwin" else "<ctrl>"
+    return PlatformKeys(copy=f"{mod}+c", paste=f"{mod}+v",
+                        has_primary=desktop.primary is not None)
+
+
+def focused_plan(desktop: Any, cfg: Config) -> tuple[AppInfo | None, Plan]:
+    """Ask the desktop which app is focused (None if it cannot tell) and resolve its
+    profile. A failing lookup means the default profile, never a failed job."""
+    try:
+        app = desktop.focus.focused_app()
+    except Exception:
+        log.exception("focused app lookup failed; using the default profile")
+        app = None
+    return app, resolve(app, cfg.apps, platform_keys(desktop), cfg.delivery)

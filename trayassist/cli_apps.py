@@ -36,9 +36,15 @@ def _focused(delay: float) -> tuple[Any, str, Any]:
 
 
 def cmd_apps(args: argparse.Namespace) -> int:
-    from trayassist.apps import BUILTIN_PROFILES, PlatformKeys, describe, lookup
+    from trayassist.apps import (
+        BUILTIN_PROFILES,
+        PlatformKeys,
+        describe,
+        focused_plan,
+        lookup,
+        platform_keys,
+    )
     from trayassist.config import load_config
-    from trayassist.daemon import focused_plan, platform_keys
 
     cfg = load_config()
     app, why, desktop = _focused(args.delay)

@@ -18,66 +18,24 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import filelock
-
 from trayassist import capabilities, ledger, paths
 from trayassist.actions import Action
-from trayassist.apps import Plan, PlatformKeys, resolve
+from trayassist.apps import Plan, focused_plan
 from trayassist.config import Config
-from trayassist.control import ControlServer, ensure_private_dir
+from trayassist.control import ControlServer
 from trayassist.engines import Engine, engine_from_config
+from trayassist.instance import AlreadyRunning, acquire_single_instance, stop_signals
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
 from trayassist.review import ReviewHost
 from trayassist.transform import Progress, capped_lines
+from trayassist.tray_text import progress_tooltip, tooltip
 from trayassist.worker import State, Worker
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_JOIN_S = 1.5  # the job gets this long to notice the cancel and restore
 TRIGGER_WAIT_S = 300.0
-
-
-def engine_destination(engine: Engine | None) -> str:
-    """For the tooltip: where the text goes when it leaves this process."""
-    info = engine.info if engine else None
-    if info is None or not info.endpoint:
-        return ""
-    if info.remote_host:
-        return f" - your text is sent to {info.remote_host}"
-    return " - via a local server"
-
-
-def progress_tooltip(action: str, progress: Progress) -> str | None:
-    """The busy tooltip of a job in pieces, or None for a one-prompt job."""
-    if progress.total <= 1 or progress.done >= progress.total:
-        return None
-    return f"trayassist (busy) - {action}: {progress}"
-
-
-class AlreadyRunning(Exception):
-    pass
-
-
-def stop_signals() -> list[signal.Signals]:
-    """The signals that mean "quit" here: only those this OS has (SIGBREAK is Windows'
-    Ctrl+Break; SIGTERM exists there but nothing sends it, hence `trayassist quit`)."""
-    return [getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK")
-            if hasattr(signal, name)]
-
-
-def acquire_single_instance() -> filelock.BaseFileLock:
-    """An OS file lock: released by the kernel when the process dies, even on kill -9,
-    so there is never a stale PID file to clean up."""
-    ensure_private_dir(paths.runtime_dir())
-    lock = filelock.FileLock(str(paths.runtime_dir() / "daemon.lock"), timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout as exc:
-        raise AlreadyRunning(
-            "trayassist is already running: use `trayassist status`, or `trayassist quit`"
-        ) from exc
-    return lock
 
 
 def _load_engine(cfg: Config) -> Engine:
@@ -90,24 +48,6 @@ def _load_engine(cfg: Config) -> Engine:
         engine.warm(build_prompt(engine.chat_format,
                                  action.instruction_for(cfg.translate_to), "", action.example))
     return engine
-
-
-def platform_keys(desktop: Any) -> PlatformKeys:
-    """What every app without a profile gets on this desktop."""
-    mod = "<cmd>" if sys.platform == "darwin" else "<ctrl>"
-    return PlatformKeys(copy=f"{mod}+c", paste=f"{mod}+v",
-                        has_primary=desktop.primary is not None)
-
-
-def focused_plan(desktop: Any, cfg: Config) -> tuple[AppInfo | None, Plan]:
-    """Ask the desktop which app is focused (None if it cannot tell) and resolve its
-    profile. A failing lookup means the default profile, never a failed job."""
-    try:
-        app = desktop.focus.focused_app()
-    except Exception:
-        log.exception("focused app lookup failed; using the default profile")
-        app = None
-    return app, resolve(app, cfg.apps, platform_keys(desktop), cfg.delivery)
 
 
 def _review_host(backend: str) -> ReviewHost:
@@ -209,11 +149,7 @@ class Daemon:
             self.tray.show(state.value, self._tooltip(state))
 
     def _tooltip(self, state: State) -> str:
-        engine = self.worker.engine
-        model = engine.info.model_path.name if engine else self.cfg.model
-        detail = f": {self.worker.error}" if state is State.ERROR else ""
-        where = engine_destination(engine)
-        return f"trayassist ({state.value}{detail}) - {model}{where}"
+        return tooltip(state, self.worker.engine, self.cfg.model, self.worker.error)
 
     def _hotkey_callback(self, name: str) -> Callable[[], None]:
         def on_hotkey() -> None:
