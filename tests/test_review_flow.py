@@ -22,6 +22,7 @@ class FakeSession:
         self.reviewer = reviewer
         self.events: list[str] = []
         self.finals: list[tuple[str, list[str]]] = []
+        self.discarded_by_user = False
 
     def piece(self, text: str) -> None:
         self.events.append("piece")

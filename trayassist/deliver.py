@@ -52,6 +52,11 @@ class ReviewSession(Protocol):
 
     def close(self) -> None: ...
 
+    @property
+    def discarded_by_user(self) -> bool:
+        """The user pressed Esc (or Discard), possibly while the model still wrote."""
+        ...
+
 
 def needs_review(delivery: str, outcome: Outcome, capable: bool) -> bool:
     """Whether a finished result goes to the review window instead of the paste."""
@@ -129,6 +134,11 @@ def deliver_reviewed(action: Action, outcome: Outcome, original: str, clipboard:
         break
     return _reviewed(JobResult(Status.DISCARDED, DISCARDED, outcome.flags, original)), \
         extra_pieces
+
+
+def discarded(original: str, stats: Any = None) -> JobResult:
+    """The user discarded the result in the review window: their choice, text unchanged."""
+    return _reviewed(JobResult(Status.DISCARDED, DISCARDED, original=original, stats=stats))
 
 
 def _reviewed(result: JobResult) -> JobResult:

@@ -17,7 +17,14 @@ from trayassist.actions import Action
 from trayassist.apps import Plan
 from trayassist.capture import capture
 from trayassist.clipboard_guard import RestoreGuard
-from trayassist.deliver import DIFF_ACTIONS, ReviewSession, deliver, deliver_reviewed, needs_review
+from trayassist.deliver import (
+    DIFF_ACTIONS,
+    ReviewSession,
+    deliver,
+    deliver_reviewed,
+    discarded,
+    needs_review,
+)
 from trayassist.engines.base import Cancelled, Engine, EngineError
 from trayassist.job import DEFAULT_TIMING, JobResult, JobStats, Status, Timing
 from trayassist.ports import AppInfo, Clipboard, Keys, PrimarySelection
@@ -123,12 +130,12 @@ def run_job(
         try:
             outcome = run(action)
         except Cancelled:
-            return JobResult(Status.CANCELLED, CANCELLED, original=original)
+            return _cancelled(session, original)
         except (EngineError, BadInput) as exc:
             return JobResult(Status.FAILED, f"{action.name} failed: {exc}; text unchanged.",
                              original=original)
         if cancel.is_set():
-            return JobResult(Status.CANCELLED, CANCELLED, original=original)
+            return _cancelled(session, original)
         stats = JobStats(len(original.split()), outcome.input_tokens, outcome.pieces)
         review = reviewer is not None and needs_review(delivery, outcome, capable)
         if review and session is None and reviewer is not None:
@@ -150,7 +157,7 @@ def run_job(
                                                  guard, session, retry=again, timing=timing,
                                                  note=note, plan=plan)
             except Cancelled:
-                return JobResult(Status.CANCELLED, CANCELLED, original=original, stats=stats)
+                return _cancelled(session, original, stats)
             except (EngineError, BadInput) as exc:
                 return JobResult(Status.FAILED, f"{action.name} failed: {exc}; text "
                                  "unchanged.", original=original, stats=stats)
@@ -166,3 +173,12 @@ def run_job(
         if session is not None:
             session.close()
         guard.restore()
+
+
+def _cancelled(session: ReviewSession | None, original: str,
+               stats: JobStats | None = None) -> JobResult:
+    """A job stopped by its cancel: the user's Esc in the review window is a discard
+    (counted like one after the end); anything else (tray menu, quit) a cancel."""
+    if session is not None and session.discarded_by_user:
+        return discarded(original, stats)
+    return JobResult(Status.CANCELLED, CANCELLED, original=original, stats=stats)

@@ -64,6 +64,11 @@ class ReviewSession:
         self.target = target
         self._choices: queue.Queue[str] = queue.Queue()
         self.closed = False
+        self._discarded_by_user = False
+
+    @property
+    def discarded_by_user(self) -> bool:
+        return self._discarded_by_user
 
     def piece(self, text: str) -> None:
         self._host.send({"op": "piece", "text": text})
@@ -109,8 +114,12 @@ class ReviewSession:
         return self.target is None or self._host.focus.restore(self.target, timeout)
 
     def _deliver_choice(self, choice: str) -> None:
-        if choice == "discard" and self._cancel is not None:
-            self._cancel.set()  # Esc while the model still writes stops it at once
+        if choice == "discard":
+            # Set before the cancel: the job that stops on it reads this to tell the
+            # user's Esc (a discard) from the tray's "Cancel running job".
+            self._discarded_by_user = True
+            if self._cancel is not None:
+                self._cancel.set()  # Esc while the model still writes stops it at once
         self._choices.put(choice)
 
 

@@ -37,7 +37,7 @@ RunJob = Callable[[Action, Engine, threading.Event], JobResult]
 class Counts:
     succeeded: int = 0
     refused: int = 0  # busy, paused, nothing selected, secret, keys held, app disabled,
-    # or discarded in the review window
+    # or discarded in the review window (Esc, also while the model still writes)
     failed: int = 0  # engine failures and cancellations
 
     @property

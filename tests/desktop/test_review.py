@@ -94,6 +94,29 @@ def test_flagged_result_opens_the_window_and_esc_leaves_text_and_clipboard(
     assert ORIGINAL not in daemon.output() and CHANGED not in daemon.output()
 
 
+def test_esc_while_the_model_still_writes_is_a_discard_not_a_failure(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    # Every word takes 5 s: the window is open and streaming long before the result ends.
+    daemon = start(daemons, xserver.env, config='delivery = "review"\n',
+                   scripted={"reply": "upper", "token_delay_s": 5.0})
+    xclip_set(xserver.env, BEFORE)
+    target_window.set_text(ORIGINAL)
+    target_window.select_all()
+    xdotool(xserver.env, "mousemove", "200", "200")
+    xdotool(xserver.env, "key", REWRITE)
+    wait_for(lambda: review_window(xserver.env), timeout=20.0, what="the review window")
+    assert daemon.status()["state"] == "busy" and not has_event(daemon, "final")
+    xdotool(xserver.env, "key", "Escape")
+    status = daemon.wait_jobs(1)
+    # Counted as the Esc after the end is (the user's choice), said as a discard.
+    assert status["jobs"] == {"succeeded": 0, "refused": 1, "failed": 0}, daemon.output()
+    assert status["last_message"].startswith("Discarded"), status["last_message"]
+    assert not has_event(daemon, "final")  # it stopped the model, not waited for it
+    assert target_window.text() == ORIGINAL
+    wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+
+
 def test_enter_replaces_the_selection_in_the_target(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     daemon = flagged_job(xserver, daemons, target_window)
