@@ -53,3 +53,17 @@ def test_models_list_shows_which_engines_run_each(capsys: pytest.CaptureFixture[
     qwen = next(ln for ln in lines if ln.startswith("qwen3-4b "))
     assert " llama-cpp " in qwen and "gpt4all" not in qwen
     assert "llama-cpp,gpt4all" in next(ln for ln in lines if ln.startswith("smollm2-135m"))
+
+
+def test_models_list_columns_line_up_whatever_the_longest_cell(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "list"]) == 0
+    lines = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    header, rows = lines[0], lines[1:]
+    at = {name: header.index(name) for name in ("FORMAT", "INSTALLED", "ENGINES", "LICENSE")}
+    for row in rows:
+        entry = models.CATALOG[row.split()[0]]
+        assert row[at["FORMAT"]:].startswith(entry.chat_format + " "), row
+        assert row[at["INSTALLED"]:].split()[0] in ("yes", "no"), row
+        assert row[at["ENGINES"]:].startswith(",".join(entry.engines) + " "), row
+        assert row[at["LICENSE"]:] == entry.license, row

@@ -160,25 +160,26 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 def cmd_models_list(args: argparse.Namespace) -> int:
     from trayassist import models
+    from trayassist.text_table import table
 
     cfg = _config(args)
-    print(f"{'NAME':<24} {'SIZE':>7}  {'FORMAT':<7} {'INSTALLED':<9} {'ACTIVE':<6} "
-          f"{'ENGINES':<17} LICENSE")
+    rows = [["NAME", "SIZE", "FORMAT", "INSTALLED", "ACTIVE", "ENGINES", "LICENSE"]]
     for entry in models.CATALOG.values():
-        installed = "yes" if models.installed_path(entry) else "no"
-        active = "*" if cfg.model == entry.name else ""
-        print(f"{entry.name:<24} {entry.size / 1e6:>5.0f}MB  {entry.chat_format:<7} "
-              f"{installed:<9} {active:<6} {','.join(entry.engines):<17} {entry.license}")
+        rows.append([entry.name, f"{entry.size / 1e6:.0f}MB", entry.chat_format,
+                     "yes" if models.installed_path(entry) else "no",
+                     "*" if cfg.model == entry.name else "", ",".join(entry.engines),
+                     entry.license])
+    print("\n".join(table(rows, right=frozenset({1}))))
     from trayassist import discovery
 
     found = discovery.find_all()
     if found:
         print("\nFound on this machine (used in place, never modified; checked for being "
               "readable GGUF, not by SHA-256):")
-        print(f"{'SOURCE':<9} {'SIZE':>7}  {'ACTIVE':<6} NAME (for `models use`)")
-        for model in found:
-            active = "*" if cfg.model == model.spec else ""
-            print(f"{model.source:<9} {model.size / 1e6:>5.0f}MB  {active:<6} {model.spec}")
+        rows = [["SOURCE", "SIZE", "ACTIVE", "NAME (for `models use`)"]]
+        rows += [[model.source, f"{model.size / 1e6:.0f}MB",
+                  "*" if cfg.model == model.spec else "", model.spec] for model in found]
+        print("\n".join(table(rows, right=frozenset({1}))))
     if cfg.model not in models.CATALOG and not any(m.spec == cfg.model for m in found):
         kind = "server model" if cfg.engine == "openai" else "file, not in the catalog"
         print(f"active: {cfg.model} ({kind})")
