@@ -142,8 +142,11 @@ def start_xapp(xserver: XServer, directory: Path) -> XAppClient:
     """Start an xapp window with a unique title, mapped and holding the keyboard focus."""
     title = f"xapp-{uuid.uuid4().hex[:10]}"
     sock = directory / f"{title}.sock"
+    # As a script, xapp.py finds tests/waiting.py through PYTHONPATH.
+    env = {**xserver.env, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(XAPP.parents[1]), xserver.env.get("PYTHONPATH")) if p)}
     proc = subprocess.Popen([sys.executable, str(XAPP), "--title", title, "--socket", str(sock)],
-                            env=xserver.env)
+                            env=env)
     client = XAppClient(proc, sock, title)
     try:
         # Tk needs ~0.2-0.5 s to map; a loaded machine gets 10 s.

@@ -23,28 +23,14 @@ import json
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+from waiting import wait_for  # also re-exported: the X11 tests take it from here
 
 # Modifier bits in an X event state.
 SHIFT, CONTROL, ALT = 0x1, 0x4, 0x8
 
-
-def wait_for(check: Callable[[], T], timeout: float = 5.0, step: float = 0.01,
-             what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
 
 
 def run_x(env: dict[str, str], *args: str, data: bytes | None = None,

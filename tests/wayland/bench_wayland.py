@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]  # + tests/waiting
 
 import harness  # noqa: E402
 from test_wayland_daemon import REWRITE, Rig, _ready  # noqa: E402

@@ -21,14 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-
-T = TypeVar("T")
+from waiting import wait_for  # also re-exported: the Wayland tests take it from here
 
 USER = "trayassist-test"
 INSTALL_HINT = "run bash installers/install.sh --dev"
@@ -45,18 +44,6 @@ def require(*tools: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(message)  # a desktop stage that skips proves nothing
         pytest.skip(message)
-
-
-def wait_for(check: Callable[[], T], timeout: float = 5.0, step: float = 0.02,
-             what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
 
 
 def ensure_user() -> pwd.struct_passwd:

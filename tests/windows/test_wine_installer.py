@@ -13,11 +13,15 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+import waiting
 import winpy  # installers/windows, put on sys.path by this folder's conftest
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.windows
 
@@ -60,24 +64,16 @@ def xdotool(wine: winpy.WineSession, *args: str) -> str:
 
 
 def find_window(wine: winpy.WineSession, name: str, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
-                               env=wine.env, capture_output=True, text=True).stdout.split()
-        if found:
-            return found[0]
-        time.sleep(0.2)
-    raise AssertionError(f"no window named {name!r} appeared")
+    found = waiting.wait_for(
+        lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
+                               env=wine.env, capture_output=True, text=True).stdout.split(),
+        timeout, 0.2, what=f"a window named {name!r}")
+    return str(found[0])
 
 
-def poll(what: object, timeout: float, step: float = 0.2) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = what() if callable(what) else what
-        if value:
-            return value
-        time.sleep(step)
-    return None
+def poll(check: Callable[[], T], timeout: float, step: float = 0.2) -> T | None:
+    # A coarser step than elsewhere: each check here starts a Windows process under Wine.
+    return waiting.poll(check, timeout, step)
 
 
 class Drain(threading.Thread):
