@@ -222,11 +222,18 @@ class ScriptedEngine:
 
 
 def scripted_engine_from_env() -> ScriptedEngine:
-    """Engine "scripted": TRAYASSIST_SCRIPTED='{"reply": "upper"|"echo"|"<fixed text>",
-    "token_delay_s": 0.05, "load_delay_s": 0}'."""
+    """Engine "scripted": TRAYASSIST_SCRIPTED='{"reply": "upper"|"echo"|"<fixed text>"|
+    ["<first answer>", "<second>", ..], "token_delay_s": 0.05, "load_delay_s": 0}'.
+    A list answers each generation with the next text (the last one repeats): a retry
+    then gets a different answer."""
     spec = json.loads(os.environ.get("TRAYASSIST_SCRIPTED", "{}") or "{}")
     reply = spec.get("reply", "upper")
     replies: dict[str, Callable[[str], str]] = {"upper": str.upper, "echo": str}
-    fn = replies.get(reply, lambda _text, fixed=reply: fixed)
+    answers = [str(r) for r in reply] if isinstance(reply, list) else [str(reply)]
+
+    def next_answer(_text: str) -> str:
+        return answers.pop(0) if len(answers) > 1 else answers[0]
+
+    fn = replies.get(reply, next_answer) if isinstance(reply, str) else next_answer
     return ScriptedEngine(reply=fn, token_delay_s=float(spec.get("token_delay_s", 0.0)),
                           load_delay_s=float(spec.get("load_delay_s", 0.0)))

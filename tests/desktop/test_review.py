@@ -66,8 +66,9 @@ def shot(env: dict[str, str], name: str) -> Path:
     return path
 
 
-def flagged_job(xserver, daemons, target: XAppClient) -> DaemonProc:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": CHANGED})
+def flagged_job(xserver, daemons, target: XAppClient,  # type: ignore[no-untyped-def]
+                reply: str | list[str] = CHANGED) -> DaemonProc:
+    daemon = start(daemons, xserver.env, scripted={"reply": reply})
     xclip_set(xserver.env, BEFORE)
     target.set_text(ORIGINAL)
     target.select_all()
@@ -125,6 +126,35 @@ def test_enter_replaces_the_selection_in_the_target(
     assert status["jobs"]["succeeded"] == 1, daemon.output()
     assert target_window.text() == CHANGED
     assert target_window.focus()  # the target has the keyboard again
+    wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
+             what="the clipboard to be restored")
+
+
+def test_ctrl_c_leaves_the_result_on_the_clipboard_and_the_text_as_it_was(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    daemon = flagged_job(xserver, daemons, target_window)
+    xdotool(xserver.env, "key", "ctrl+c")
+    status = daemon.wait_jobs(1)
+    assert status["jobs"]["succeeded"] == 1, daemon.output()
+    assert target_window.text() == ORIGINAL
+    # On purpose this time: the result stays on the clipboard, not the old content.
+    wait_for(lambda: not review_window(xserver.env), what="the window to close")
+    assert xclip_get(xserver.env) == CHANGED.encode()
+
+
+def test_r_runs_it_again_and_enter_pastes_the_new_result(
+        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+    again = "Meet the team at 3pm in room 12."
+    daemon = flagged_job(xserver, daemons, target_window, reply=[CHANGED, again])
+    xdotool(xserver.env, "key", "r")
+    wait_for(lambda: has_event(daemon, "retrying"), timeout=10.0, what="the retry to start")
+    wait_for(lambda: has_event(daemon, "final", 2), timeout=20.0, what="the second result")
+    assert target_window.text() == ORIGINAL  # still nothing pasted
+    shot(xserver.env, "review-retried.png")
+    xdotool(xserver.env, "key", "Return")
+    status = daemon.wait_jobs(1)
+    assert status["jobs"]["succeeded"] == 1, daemon.output()
+    wait_for(lambda: target_window.text() == again, timeout=5.0, what="the new result pasted")
     wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
              what="the clipboard to be restored")
 
