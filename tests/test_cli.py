@@ -178,3 +178,19 @@ def test_a_reader_that_stops_early_gets_no_traceback(args: tuple[str, ...]) -> N
     finally:
         os.close(write_fd)
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_the_tooltip_names_the_model_as_the_user_named_it() -> None:
+    from trayassist.testing import ScriptedEngine
+    from trayassist.tray_text import tooltip
+    from trayassist.worker import State
+
+    engine = ScriptedEngine()
+    assert tooltip(State.READY, engine, "smollm2-135m-instruct", "") == \
+        "trayassist (ready) - smollm2-135m-instruct"
+    assert tooltip(State.READY, engine, "/home/me/models/My-Model.Q4_K_M.gguf", "") == \
+        "trayassist (ready) - My-Model.Q4_K_M.gguf"
+    assert tooltip(State.READY, engine, r"C:\Users\me\models\m.gguf", "") == \
+        "trayassist (ready) - m.gguf"
+    assert tooltip(State.ERROR, None, "qwen3-4b", "not installed") == \
+        "trayassist (error: not installed) - qwen3-4b"

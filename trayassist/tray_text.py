@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from trayassist.engines import Engine
 from trayassist.transform import Progress
 from trayassist.worker import State
 
 
 def tooltip(state: State, engine: Engine | None, configured_model: str, error: str) -> str:
-    """"trayassist (ready) - model.gguf"; the error of a failed load; where text is sent."""
-    model = engine.info.model_path.name if engine else configured_model
+    """"trayassist (ready) - smollm2-135m-instruct"; the error of a failed load; where the
+    text is sent."""
     detail = f": {error}" if state is State.ERROR else ""
-    return f"trayassist ({state.value}{detail}) - {model}{engine_destination(engine)}"
+    return (f"trayassist ({state.value}{detail}) - {model_label(configured_model)}"
+            f"{engine_destination(engine)}")
+
+
+def model_label(configured_model: str) -> str:
+    """The model as the user named it (a catalog name, "ollama:llama3.2:3b", a server's
+    model); for a GGUF path, only the file's name: a tooltip has no room for directories."""
+    if configured_model.lower().endswith(".gguf"):
+        return PurePath(configured_model.replace("\\", "/")).name
+    return configured_model
 
 
 def engine_destination(engine: Engine | None) -> str:
