@@ -24,8 +24,10 @@ import pytest
 
 try:  # tests/ may or may not be a package; either way xapp sits next to this file
     from . import xapp
+    from .daemon_harness import Daemons
 except ImportError:
     import xapp  # type: ignore[no-redef]
+    from daemon_harness import Daemons  # type: ignore[no-redef]
 
 XAppClient, run_x, wait_for, xdotool = xapp.XAppClient, xapp.run_x, xapp.wait_for, xapp.xdotool
 
@@ -180,3 +182,11 @@ def target_window(xserver: XServer) -> Iterator[XAppClient]:
             yield client
         finally:
             client.close()
+
+
+@pytest.fixture
+def daemons(xserver: XServer, tray_host: subprocess.Popen[bytes]) -> Iterator[Daemons]:
+    started = Daemons()
+    yield started
+    for daemon in started:
+        daemon.stop()

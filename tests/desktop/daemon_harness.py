@@ -88,6 +88,15 @@ class DaemonProc:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+
+class Daemons(list[DaemonProc]):
+    """The daemons a test started; all stopped when it ends, pass or fail."""
+
+    def start(self, env: dict[str, str], **kw: Any) -> DaemonProc:
+        daemon = DaemonProc(env, **kw)
+        self.append(daemon)
+        return daemon.start()
+
 def env_without_display(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")} | {
         "TRAYASSIST_HOME": tempfile.mkdtemp(prefix="ta-"), "PATH": os.environ["PATH"]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,18 +22,6 @@ TYPO = "teh cat sat on teh mat."
 PASTE = 'delivery = "paste"\n'
 
 
-@pytest.fixture
-def daemons(xserver, tray_host) -> Iterator[list[DaemonProc]]:  # type: ignore[no-untyped-def]
-    started: list[DaemonProc] = []
-    yield started
-    for daemon in started:
-        daemon.stop()
-
-
-def start(daemons: list[DaemonProc], env: dict[str, str], **kw) -> DaemonProc:  # type: ignore[no-untyped-def]
-    daemon = DaemonProc(env, **kw)
-    daemons.append(daemon)
-    return daemon.start()
 
 
 def pressed(window: XAppClient, keysym: str) -> bool:
@@ -61,7 +48,7 @@ def modifiers_down(display: str) -> list[str]:
 
 
 def test_icon_docks_in_the_tray_and_a_screenshot_is_saved(xserver, daemons) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     tree = run_x(xserver.env, "xwininfo", "-root", "-tree").stdout.decode()
     trayer_line = next(ln for ln in tree.splitlines() if "panel" in ln.lower()
                        or "trayer" in ln.lower())
@@ -86,7 +73,7 @@ def test_hotkey_replaces_the_selection_and_restores_the_clipboard(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     # delivery = "paste": the embedded model is not capable of proofread (docs/QUALITY.md),
     # so "auto" would show the review window; this test is about the paste itself.
-    daemon = start(daemons, xserver.env, config=PASTE)
+    daemon = daemons.start(xserver.env, config=PASTE)
     xclip_set(xserver.env, BEFORE)
     target_window.set_text(TYPO)
     target_window.select_all()
@@ -103,7 +90,7 @@ def test_hotkey_replaces_the_selection_and_restores_the_clipboard(
 
 def test_nothing_selected_leaves_text_and_daemon_answers(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     xclip_set(xserver.env, BEFORE)
     target_window.set_text("nothing is selected here")
     xdotool(xserver.env, "key", REWRITE)
@@ -117,7 +104,7 @@ def test_nothing_selected_leaves_text_and_daemon_answers(
 
 def test_secret_marked_copy_is_never_transformed(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     target_window.set_text("hunter2 is my password")
     target_window.select_all()
     target_window.call("secret_copy", True)  # the app marks what it copies, as KeePassXC does
@@ -131,7 +118,7 @@ def test_secret_marked_copy_is_never_transformed(
 
 def test_held_modifiers_cause_no_stray_keys_and_none_stay_stuck(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     target_window.set_text("hold the keys")
     target_window.select_all()
     target_window.clear_keys()
@@ -153,7 +140,7 @@ def test_held_modifiers_cause_no_stray_keys_and_none_stay_stuck(
 
 def test_hammered_hotkey_during_a_slow_job_runs_exactly_one(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper", "token_delay_s": 0.4})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper", "token_delay_s": 0.4})
     target_window.set_text("one job only please")
     target_window.select_all()
     target_window.clear_keys()
@@ -170,7 +157,7 @@ def test_hammered_hotkey_during_a_slow_job_runs_exactly_one(
 def test_sigterm_mid_job_restores_the_clipboard_and_exits_fast(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     # Each word takes 30 s: only the cancel, not the job's end, can let it exit soon.
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper", "token_delay_s": 30.0})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper", "token_delay_s": 30.0})
     xclip_set(xserver.env, BEFORE)
     target_window.set_text("a long job that will be interrupted")
     target_window.select_all()
@@ -184,7 +171,7 @@ def test_sigterm_mid_job_restores_the_clipboard_and_exits_fast(
 
 def test_quit_mid_job_restores_the_clipboard_and_waits_for_the_exit(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper", "token_delay_s": 1.0})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper", "token_delay_s": 1.0})
     xclip_set(xserver.env, BEFORE)
     target_window.set_text("a long job that will be interrupted")
     target_window.select_all()
@@ -200,7 +187,7 @@ def test_quit_mid_job_restores_the_clipboard_and_waits_for_the_exit(
 
 
 def test_second_instance_refused_and_kill_9_leaves_no_stale_lock(xserver, daemons) -> None:  # type: ignore[no-untyped-def]
-    first = start(daemons, xserver.env, scripted={"reply": "upper"})
+    first = daemons.start(xserver.env, scripted={"reply": "upper"})
     second = first.cli("daemon", timeout=20)
     assert second.returncode == 1 and "already running" in second.stderr
     assert first.proc is not None
@@ -219,7 +206,7 @@ def test_second_instance_refused_and_kill_9_leaves_no_stale_lock(xserver, daemon
 @pytest.mark.engine
 def test_trigger_does_what_the_hotkey_does(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, config=PASTE)
+    daemon = daemons.start(xserver.env, config=PASTE)
     target_window.set_text(TYPO)
     target_window.select_all()
     xdotool(xserver.env, "key", PROOFREAD)
@@ -245,7 +232,7 @@ def test_no_display_is_one_clear_line(xserver) -> None:  # type: ignore[no-untyp
 
 
 def test_status_reports_engine_and_model(xserver, daemons) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     proc = daemon.cli("status", "--json")
     assert proc.returncode == 0
     import json

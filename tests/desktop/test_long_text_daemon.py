@@ -4,10 +4,7 @@ so any piece lost, doubled or misplaced shows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from daemon_harness import DaemonProc
 from xapp import XAppClient, xdotool
 
 from trayassist.longtext import letter
@@ -17,21 +14,13 @@ pytestmark = pytest.mark.desktop
 REWRITE = "ctrl+alt+shift+e"
 
 
-@pytest.fixture
-def daemons(xserver, tray_host) -> Iterator[list[DaemonProc]]:  # type: ignore[no-untyped-def]
-    started: list[DaemonProc] = []
-    yield started
-    for daemon in started:
-        daemon.stop()
-
 
 def test_a_ten_paragraph_selection_comes_back_in_place(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     paragraphs = letter(10).strip().split("\n\n")
     text = paragraphs[0] + "\n\n    " + "\n \n\n".join(paragraphs[1:]) + "  \n\nBest,\nAl"
-    daemon = DaemonProc(xserver.env, scripted={"reply": "upper", "token_delay_s": 0.001},
-                        config='delivery = "paste"\n')
-    daemons.append(daemon.start())
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper", "token_delay_s": 0.001},
+                           config='delivery = "paste"\n')
     target_window.set_text(text)
     target_window.select_all()
     xdotool(xserver.env, "key", REWRITE)

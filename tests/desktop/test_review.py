@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_harness import DaemonProc
+from daemon_harness import DaemonProc, Daemons
 from xapp import XAppClient, run_x, screenshot, wait_for, xclip_get, xclip_set, xdotool
 
 pytestmark = pytest.mark.desktop
@@ -26,18 +25,6 @@ ORIGINAL = "meet the team at 3pm in room 12"
 CHANGED = "meet the team at 5pm in room 12"  # the guard flags 3pm -> 5pm
 
 
-@pytest.fixture
-def daemons(xserver, tray_host) -> Iterator[list[DaemonProc]]:  # type: ignore[no-untyped-def]
-    started: list[DaemonProc] = []
-    yield started
-    for daemon in started:
-        daemon.stop()
-
-
-def start(daemons: list[DaemonProc], env: dict[str, str], **kw: Any) -> DaemonProc:
-    daemon = DaemonProc(env, **kw)
-    daemons.append(daemon)
-    return daemon.start()
 
 
 def events(daemon: DaemonProc) -> list[dict[str, Any]]:
@@ -66,9 +53,9 @@ def shot(env: dict[str, str], name: str) -> Path:
     return path
 
 
-def flagged_job(xserver, daemons, target: XAppClient,  # type: ignore[no-untyped-def]
+def flagged_job(xserver, daemons: Daemons, target: XAppClient,  # type: ignore[no-untyped-def]
                 reply: str | list[str] = CHANGED) -> DaemonProc:
-    daemon = start(daemons, xserver.env, scripted={"reply": reply})
+    daemon = daemons.start(xserver.env, scripted={"reply": reply})
     xclip_set(xserver.env, BEFORE)
     target.set_text(ORIGINAL)
     target.select_all()
@@ -98,7 +85,7 @@ def test_flagged_result_opens_the_window_and_esc_leaves_text_and_clipboard(
 def test_esc_while_the_model_still_writes_is_a_discard_not_a_failure(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     # Every word takes 5 s: the window is open and streaming long before the result ends.
-    daemon = start(daemons, xserver.env, config='delivery = "review"\n',
+    daemon = daemons.start(xserver.env, config='delivery = "review"\n',
                    scripted={"reply": "upper", "token_delay_s": 5.0})
     xclip_set(xserver.env, BEFORE)
     target_window.set_text(ORIGINAL)
@@ -162,7 +149,7 @@ def test_r_runs_it_again_and_enter_pastes_the_new_result(
 def test_first_piece_is_visible_before_the_job_ends(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
     words = "one two three four five six seven eight nine ten"
-    daemon = start(daemons, xserver.env, config='delivery = "review"\n',
+    daemon = daemons.start(xserver.env, config='delivery = "review"\n',
                    scripted={"reply": words, "token_delay_s": 0.15})
     target_window.set_text("count to ten please")
     target_window.select_all()
@@ -186,7 +173,7 @@ def test_launcher_opens_on_click_under_trayer(xserver, daemons) -> None:  # type
     # pystray's plain X11 backend, the one trayer gets when no GTK/AppIndicator binding
     # (python gi) is installed: a click there used to reach nobody.
     env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
-    daemon = start(daemons, env, scripted={"reply": "upper"})
+    daemon = daemons.start(env, scripted={"reply": "upper"})
     click_tray_icon(xserver.env)
     wait_for(lambda: has_event(daemon, "launcher_shown"), timeout=10.0, what="the launcher")
     assert review_window(xserver.env)
@@ -209,7 +196,7 @@ def test_launcher_opens_on_click_under_trayer(xserver, daemons) -> None:  # type
 
 def test_ledger_counts_a_job_and_never_holds_its_text(
         xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = start(daemons, xserver.env, scripted={"reply": "upper"})
+    daemon = daemons.start(xserver.env, scripted={"reply": "upper"})
     text = "confidential plans for the Blueberry merger"
     target_window.set_text(text)
     target_window.select_all()
@@ -242,7 +229,7 @@ def test_a_tray_click_while_the_review_window_waits_keeps_it_and_esc_still_works
     launcher; the job then waited 15 minutes for a choice no window could give, and
     every hotkey was refused as busy."""
     env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
-    daemon = start(daemons, env, scripted={"reply": CHANGED})
+    daemon = daemons.start(env, scripted={"reply": CHANGED})
     xclip_set(env, BEFORE)
     target_window.set_text(ORIGINAL)
     target_window.select_all()
@@ -266,7 +253,7 @@ def test_the_launcher_cancels_a_running_job_that_has_no_window(
     """A long clean job under delivery = auto shows no window; under trayer the launcher
     is the only menu, so it must offer what the tray menu offers: cancel."""
     env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
-    daemon = start(daemons, env, scripted={"reply": "echo", "token_delay_s": 0.5})
+    daemon = daemons.start(env, scripted={"reply": "echo", "token_delay_s": 0.5})
     xclip_set(env, BEFORE)
     text = "one two three four five six seven eight nine ten eleven twelve"
     target_window.set_text(text)
@@ -312,7 +299,7 @@ def test_the_tray_icon_stays_docked_and_visible_through_state_changes(
     """Found by hand: pystray's X11 icon asked trayer to dock it again on every state
     change; trayer re-embedded it and often left it 1 pixel wide (invisible, unclickable)."""
     env = {**xserver.env, "PYSTRAY_BACKEND": "xorg"}
-    daemon = start(daemons, env, scripted={"reply": "upper"})
+    daemon = daemons.start(env, scripted={"reply": "upper"})
     socket, width = wait_for(lambda: icon_embedding(xserver.display)[1] > 1
                              and icon_embedding(xserver.display), timeout=10.0,
                              what="the icon docked")
@@ -332,7 +319,7 @@ def test_a_flagged_result_notice_keeps_the_users_text_out_of_the_log(
     ("check the result: dropped: alice@example.com") was logged word for word."""
     original = "write to alice@example.com before 3pm"
     reply = "write to bob@example.org before 5pm"
-    daemon = start(daemons, xserver.env, config='delivery = "paste"\n',
+    daemon = daemons.start(xserver.env, config='delivery = "paste"\n',
                    scripted={"reply": reply})
     target_window.set_text(original)
     target_window.select_all()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon_harness import DaemonProc
+from daemon_harness import DaemonProc, Daemons
 from xapp import XAppClient, run_x, wait_for, xclip_get, xclip_set, xdotool
 
 pytest.importorskip("Xlib", reason="python-xlib is installed on Linux only")
@@ -145,19 +145,10 @@ def home() -> Iterator[Path]:
         yield Path(tmp)
 
 
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProc]]:
-    started: list[DaemonProc] = []
-    yield started
-    for daemon in started:
-        daemon.stop()
 
-
-def start_daemon(daemons: list[DaemonProc], env: dict[str, str], config: str = ""
+def start_daemon(daemons: Daemons, env: dict[str, str], config: str = ""
                  ) -> DaemonProc:
-    daemon = DaemonProc(env, scripted={"reply": "upper"}, config=config)
-    daemons.append(daemon)
-    return daemon.start()
+    return daemons.start(env, scripted={"reply": "upper"}, config=config)
 
 
 # ---- the focused app and PRIMARY, adapters only ------------------------------------------------
