@@ -177,3 +177,34 @@ def test_a_cancelled_job_stops_waiting_for_the_users_choice() -> None:
     started = time.monotonic()
     assert session.wait_choice(timeout=60.0) == "discard"
     assert time.monotonic() - started < 20  # the cancel ended it, not the 60 s timeout
+
+
+class StopsAtFirstPiece(FakeReviewer):
+    """A window that goes away while the model still writes: the user's Esc, or (not by the
+    user) the window process dying."""
+
+    def __init__(self, by_user: bool) -> None:
+        super().__init__()
+        self.by_user = by_user
+
+    def open(self, action: str, original: str, *, diff: bool, note: str | None = None,
+             cancel: threading.Event | None = None) -> FakeSession:
+        session = super().open(action, original, diff=diff, note=note, cancel=cancel)
+        assert cancel is not None
+
+        def piece(text: str) -> None:
+            session.discarded_by_user = self.by_user
+            cancel.set()
+
+        session.piece = piece  # type: ignore[method-assign]
+        return session
+
+
+def test_esc_while_it_streams_is_a_discard_and_a_dead_window_a_cancel() -> None:
+    engine = ScriptedEngine(reply=lambda _p: "a long answer that takes a while to write")
+    for by_user, status, message in ((True, Status.DISCARDED, "Discarded"),
+                                     (False, Status.CANCELLED, "Cancelled")):
+        app, clipboard, _keys, result = run("meet at 3pm", engine, StopsAtFirstPiece(by_user),
+                                            delivery="review")
+        assert result.status is status and result.message.startswith(message)
+        assert app.text == "meet at 3pm" and clipboard.formats == OLD

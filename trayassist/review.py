@@ -113,11 +113,11 @@ class ReviewSession:
     def restore_focus(self, timeout: float) -> bool:
         return self.target is None or self._host.focus.restore(self.target, timeout)
 
-    def _deliver_choice(self, choice: str) -> None:
+    def _deliver_choice(self, choice: str, by_user: bool = True) -> None:
         if choice == "discard":
             # Set before the cancel: the job that stops on it reads this to tell the
-            # user's Esc (a discard) from the tray's "Cancel running job".
-            self._discarded_by_user = True
+            # user's Esc (a discard) from the tray's "Cancel running job" or a dead window.
+            self._discarded_by_user = by_user
             if self._cancel is not None:
                 self._cancel.set()  # Esc while the model still writes stops it at once
         self._choices.put(choice)
@@ -191,7 +191,7 @@ class ReviewHost:
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
-            session._deliver_choice("discard")
+            session._deliver_choice("discard", by_user=False)
 
     def send(self, payload: dict[str, Any]) -> None:
         proc = self._proc
