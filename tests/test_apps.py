@@ -53,13 +53,38 @@ def test_every_builtin_terminal_avoids_ctrl_c_and_delivers_to_the_clipboard() ->
             assert plan.use_primary is platform.has_primary, name
 
 
-def test_unknown_or_unidentified_app_gets_the_platform_defaults() -> None:
-    for info in (None, app("mousepad")):
-        plan = resolve(info, {}, X11, "paste")
-        assert (plan.profile, plan.copy, plan.paste, plan.delivery) == (
-            "default", None, None, "paste")
-        assert plan.enabled and plan.paste_hint == "Ctrl+V"
-    assert resolve(None, {}, X11, "clipboard").delivery == "clipboard"
+def test_an_app_without_a_profile_gets_the_platform_defaults() -> None:
+    plan = resolve(app("mousepad"), {}, X11, "paste")
+    assert (plan.profile, plan.copy, plan.paste, plan.delivery) == (
+        "default", None, None, "paste")
+    assert plan.enabled and plan.paste_hint == "Ctrl+V"
+    assert resolve(app("mousepad"), {}, X11, "clipboard").delivery == "clipboard"
+
+
+def test_when_the_focused_app_is_unknown_the_copy_key_can_never_interrupt() -> None:
+    """GNOME and KDE on Wayland do not say which app is focused: it may be a terminal."""
+    plan = resolve(None, {}, WINDOWS, "paste")
+    assert (plan.profile, plan.copy, plan.paste, plan.delivery) == (
+        "default", "<ctrl>+<insert>", None, "paste")
+    # macOS's Cmd+C interrupts nothing; a copy key the user chose for every app is kept.
+    assert resolve(None, {}, PlatformKeys(copy="<cmd>+c"), "paste").copy is None
+    config = {"default": AppOverride(copy="<ctrl>+c")}
+    assert resolve(None, config, WINDOWS, "paste").copy == "<ctrl>+c"
+
+
+def test_a_terminal_the_desktop_cannot_name_keeps_its_running_command() -> None:
+    target, clipboard, keys = setup("make: *** [all] Error 2", interruptible=True)
+    result = job(clipboard, keys, None)  # GNOME/KDE on Wayland: focus unknown
+    assert not target.interrupted and keys.sent[0] == "<ctrl>+<insert>"
+    assert result.status is Status.DONE  # this terminal copies on Ctrl+Insert, as VTE does
+
+
+@pytest.mark.parametrize("process", ["ptyxis", "ghostty", "konsole"])
+def test_a_terminal_under_a_window_class_we_do_not_know_is_known_by_its_program(
+        process: str) -> None:
+    info = AppInfo(app_id="some-new-class", window_class="x", process=process, pid=42)
+    plan = resolve(info, {}, X11, "paste")
+    assert plan.terminal and plan.copy != "<ctrl>+c" and plan.delivery == "clipboard"
 
 
 def test_config_override_merges_over_the_builtin_profile() -> None:

@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 CAPTURES = ("primary", "copy-keys")
 DELIVERIES = ("paste", "clipboard")
 INTERRUPT = "<ctrl>+c"  # in a terminal: SIGINT to the running command
+# The copy chord when the desktop cannot tell which app is focused (GNOME and KDE on
+# Wayland): that app may be a terminal, where Ctrl+C interrupts the running command.
+# Ctrl+Insert copies in GTK, Qt, Tk, Firefox, Chromium/Electron and LibreOffice (CUA
+# keys), and a terminal that does not copy on it gets an escape sequence, never SIGINT.
+UNKNOWN_APP_COPY = "<ctrl>+<insert>"
 
 TERMINAL, FORWARDER, EDITOR, PASSWORDS = "terminal", "forwards keys", "editor", "passwords"
 DEFAULT = "default"  # the profile of every app without one; [apps.default] overrides it
@@ -110,6 +115,13 @@ BUILTIN_PROFILES: Mapping[str, AppProfile] = {
     "terminator": _VTE, "mate-terminal": _VTE, "lxterminal": _VTE, "qterminal": _VTE,
     "terminology": _VTE, "st": _terminal(copy="", paste="<ctrl>+<shift>+v"),
     "st-256color": _terminal(copy="", paste="<ctrl>+<shift>+v"),
+    "ptyxis": _VTE, "org.gnome.ptyxis": _VTE, "ghostty": _VTE, "com.mitchellh.ghostty": _VTE,
+    "blackbox": _VTE, "com.raggesilver.blackbox": _VTE, "guake": _VTE, "tilda": _VTE,
+    "yakuake": _VTE, "org.kde.yakuake": _VTE, "sakura": _VTE, "cool-retro-term": _VTE,
+    "deepin-terminal": _VTE, "io.elementary.terminal": _VTE, "contour": _VTE,
+    "org.contourterminal.contour": _VTE, "rio": _VTE, "tabby": _VTE, "hyper": _VTE,
+    "dev.warp.warp": _VTE, "warp": _VTE, "termite": _VTE, "zutty": _terminal(copy="", paste=""),
+    "eterm": _terminal(copy="", paste=""), "mlterm": _terminal(copy="", paste=""),
     # Windows: Windows Terminal, the console host (classic and OpenConsole), shells.
     "windowsterminal": _VTE,
     "conhost": _terminal(paste="<ctrl>+v"), "openconsole": _terminal(paste="<ctrl>+v"),
@@ -179,8 +191,16 @@ def resolve(app: AppInfo | None, overrides: Mapping[str, AppOverride] | None,
     """The plan for a job: the profile merged over the platform's defaults and the
     config's delivery. A terminal's copy chord is never a bare Ctrl+C."""
     name, origin, p = lookup(app.app_id if app else None, overrides)
+    if name == DEFAULT and app is not None and app.process:
+        # A window class we do not know, from a program we do (a terminal started under
+        # another class, a renamed build): the program's profile.
+        by_process = lookup(app.process, overrides)
+        if by_process[0] != DEFAULT:
+            name, origin, p = by_process
     capture = p.capture or "copy-keys"
     copy = p.copy
+    if app is None and copy is None and _same(platform.copy, INTERRUPT):
+        copy = UNKNOWN_APP_COPY
     if p.kind == TERMINAL and _same(copy if copy is not None else platform.copy, INTERRUPT):
         copy = ""  # refuse to interrupt; the config loader already rejects this
     paste = p.paste

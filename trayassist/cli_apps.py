@@ -38,6 +38,7 @@ def _focused(delay: float) -> tuple[Any, str, Any]:
 def cmd_apps(args: argparse.Namespace) -> int:
     from trayassist.apps import (
         BUILTIN_PROFILES,
+        DEFAULT,
         PlatformKeys,
         describe,
         focused_plan,
@@ -45,6 +46,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
         platform_keys,
     )
     from trayassist.config import load_config
+    from trayassist.text_table import table
 
     cfg = load_config()
     app, why, desktop = _focused(args.delay)
@@ -58,23 +60,25 @@ def cmd_apps(args: argparse.Namespace) -> int:
     focused: dict[str, Any] = {"app": None, "why_unknown": why}
     if desktop is not None:
         app, plan = focused_plan(desktop, cfg)
+        shown = describe(lookup(None if plan.profile == DEFAULT else plan.profile,
+                                cfg.apps)[2], platform)
+        if app is None and plan.copy:  # unknown focus: never Ctrl+C (it may be a terminal)
+            shown["copy"] = plan.copy
         focused = {"app": app.app_id if app else None, "process": app.process if app else None,
-                   "profile": plan.profile, "origin": plan.origin,
-                   **describe(lookup(plan.app_id, cfg.apps)[2], platform),
+                   "profile": plan.profile, "origin": plan.origin, **shown,
                    "delivery": plan.delivery, "why_unknown": why}
     if args.json:
         print(json.dumps({"profiles": rows, "focused": focused}, indent=2))
         return 0
-    print(f"{'APP':<26} {'KIND':<14} {'CAPTURE':<10} {'COPY':<22} {'PASTE':<22} "
-          f"{'DELIVERY':<10} {'ON':<3} ORIGIN")
-    for r in rows:
-        print(f"{r['app']:<26} {r['kind']:<14} {r['capture'][:10]:<10} {r['copy']:<22} "
-              f"{r['paste']:<22} {r['delivery']:<10} {r['enabled']:<3} {r['origin']}")
+    columns = ("app", "kind", "capture", "copy", "paste", "delivery", "enabled", "origin")
+    print("\n".join(table([["APP", "KIND", "CAPTURE", "COPY", "PASTE", "DELIVERY", "ON",
+                             "ORIGIN"]] + [[str(r[c]) for c in columns] for r in rows])))
     default = describe(lookup(None, cfg.apps)[2], platform)
     print(f"\nany other app: capture {default['capture']}, copy {default['copy']}, "
           f"paste {default['paste']}, delivery {cfg.delivery} (config)")
     if focused["app"] is None:
-        print(f"focused app: unknown ({why}): it gets the default profile")
+        copy = f", with copy {focused['copy']}" if "copy" in focused else ""
+        print(f"focused app: unknown ({why}): it gets the default profile{copy}")
     else:
         print(f"focused app: {focused['app']} (process {focused['process'] or '?'}) -> "
               f"profile {focused['profile']} ({focused['origin']}): capture "

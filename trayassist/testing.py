@@ -32,8 +32,9 @@ class FakeApp:
     text: str = ""
     selection: tuple[int, int] = (0, 0)
     copy_delay_polls: int = 0  # the app answers Ctrl+C only after this many reads
-    # Chords (canonical) that copy / paste in this app besides the platform's own.
-    copy_chords: tuple[str, ...] = ()
+    # Chords (canonical) that copy / paste in this app besides the platform's own. Text
+    # fields in GTK, Qt, Tk and browsers copy on Ctrl+Insert too (CUA keys).
+    copy_chords: tuple[str, ...] = ("<ctrl>+<insert>",)
     paste_chords: tuple[str, ...] = ()
     interruptible: bool = False  # a terminal: a bare Ctrl+C chord kills its command
     interrupted: bool = False
@@ -110,6 +111,9 @@ class FakeKeys:
     def send_copy(self, record: bool = True) -> None:
         if record:
             self.sent.append("copy")
+            if self.app.interruptible:  # the platform's copy key is Ctrl+C
+                self.app.interrupted = True
+                return
         if self.app.selected:
             self.clipboard.copy_from(self.app.selected, secret=self.secret)
 

@@ -347,6 +347,17 @@ def test_unknown_backend_is_rejected(monkeypatch):
         assert name in str(err.value)
 
 
+def test_a_backend_its_libraries_refuse_is_one_clear_line(monkeypatch):
+    """pynput (the basic backend) raises ImportError when it finds no display to use."""
+    monkeypatch.setenv("TRAYASSIST_DESKTOP", "basic")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    for name in [m for m in sys.modules if m == "pynput" or m.startswith("pynput.")]:
+        monkeypatch.delitem(sys.modules, name)  # pynput decides its backend on import
+    with pytest.raises(DesktopUnavailable, match="the basic desktop backend cannot start"):
+        make_desktop()
+
+
 def test_tray_host_is_running(xserver, tray_host, tmp_path):
     assert tray_host.poll() is None
     if shutil.which("import"):  # ImageMagick

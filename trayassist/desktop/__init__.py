@@ -55,8 +55,14 @@ def choose(configured: str | None = None) -> str:
 def make_desktop(configured: str | None = None,
                  notify_fallback: Callable[[str, str], None] | None = None) -> Desktop:
     """Build the adapters for this session or raise DesktopUnavailable. Main thread."""
-    backend = importlib.import_module(f"trayassist.desktop.{choose(configured)}")
-    desktop: Desktop = backend.make(notify_fallback)
+    name = choose(configured)
+    backend = importlib.import_module(f"trayassist.desktop.{name}")
+    try:
+        desktop: Desktop = backend.make(notify_fallback)
+    except ImportError as exc:  # pynput and pystray say "platform not supported" this way
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DesktopUnavailable(f"the {name} desktop backend cannot start here: "
+                                 f"{reason}") from exc
     return desktop
 
 
