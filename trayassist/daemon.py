@@ -27,7 +27,7 @@ from trayassist.engines import Engine, engine_from_config
 from trayassist.instance import AlreadyRunning, acquire_single_instance, stop_signals
 from trayassist.pipeline import JobResult, Status, run_job
 from trayassist.ports import AppInfo
-from trayassist.review import ReviewHost
+from trayassist.review import ReviewHost, WindowFocus
 from trayassist.transform import Progress, capped_lines
 from trayassist.tray_text import progress_tooltip, tooltip
 from trayassist.worker import State, Worker
@@ -51,12 +51,17 @@ def _load_engine(cfg: Config) -> Engine:
 
 
 def _review_host(backend: str) -> ReviewHost:
-    """The review window / launcher process; on X11 it gives the focus back itself."""
-    focus = None
+    """The review window / launcher process; on X11 and Windows it gives the focus back
+    itself (on Wayland the compositor does)."""
+    focus: WindowFocus | None = None
     if backend == "x11":
         from trayassist.desktop.x11.activate import X11WindowFocus
 
         focus = X11WindowFocus()
+    elif backend == "windows":
+        from trayassist.desktop.windows.activate import WindowsWindowFocus
+
+        focus = WindowsWindowFocus()
     return ReviewHost(log_path=paths.runtime_dir() / "review-events.log", focus=focus)
 
 

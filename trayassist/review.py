@@ -1,4 +1,5 @@
-"""The daemon's side of the review window and the launcher (trayassist.review_window).
+"""The daemon's side of the review window and the launcher (trayassist.review_window;
+on Windows trayassist.desktop.windows.review_window, same protocol).
 
 `ReviewHost` keeps one child process running, withdrawn between jobs, so a window shows
 within milliseconds of a job starting. Threads: `open`/`launcher` are called from the
@@ -51,6 +52,14 @@ class NoWindowFocus:
 
 class ReviewUnavailable(RuntimeError):
     pass
+
+
+def window_module(platform: str = sys.platform) -> str:
+    """The child the host runs: Tk everywhere, a native Win32 window on Windows (the
+    installer's embeddable CPython has no tkinter). Both speak the same protocol."""
+    if platform == "win32":
+        return "trayassist.desktop.windows.review_window"
+    return "trayassist.review_window"
 
 
 class ReviewSession:
@@ -144,14 +153,17 @@ class ReviewHost:
             if self._proc is not None and self._proc.poll() is None:
                 return
             self._ready.clear()
-            cmd = [sys.executable, "-m", "trayassist.review_window"]
+            cmd = [sys.executable, "-m", window_module()]
             if self.log_path is not None:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 cmd += ["--log", str(self.log_path)]
             self._proc = subprocess.Popen(
                 cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
                 env=self._env if self._env is not None else os.environ.copy(),
-                encoding="utf-8")
+                encoding="utf-8",
+                # Windows: never a console window beside the review window (a python.exe
+                # child of a daemon that has no console would open one).
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
             proc = self._proc
         threading.Thread(target=self._read, args=(proc,), name="trayassist-review",
                          daemon=True).start()
@@ -162,7 +174,9 @@ class ReviewHost:
         while not self._ready.wait(0.05):
             proc = self._proc
             if proc is None or proc.poll() is not None:
-                raise ReviewUnavailable("the review window could not start (is Tk installed?)")
+                raise ReviewUnavailable("the review window could not start"
+                                        + ("" if sys.platform == "win32"
+                                           else " (is Tk installed?)"))
             if time.monotonic() >= deadline:
                 raise ReviewUnavailable("the review window did not start")
 

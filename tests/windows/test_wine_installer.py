@@ -3,7 +3,8 @@ silently into a fresh prefix, the installed trayassist used in Wine's notepad fr
 hotkey, then uninstalled.
 
 In file order: install -> jobs (hotkey, secret copy, nothing selected, trigger, status,
-second instance, tray screenshot) -> quit -> uninstall.
+the native review window: Esc and Enter, second instance, tray screenshot) -> quit ->
+uninstall.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ TEXT = ("our team will meet on friday to talk about the new budget and the plan 
 RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
 UNINSTALL_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\trayassist"
 HOTKEY = "ctrl+alt+shift+e"
+SUMMARIZE = "ctrl+alt+shift+s"
 HELPER = Path(__file__).with_name("winhelper.py")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PRIVATE = "trayassist.e2e.private"
@@ -243,8 +245,8 @@ def test_trigger_and_status_from_the_command_line(
     installed.helper("notepad-set", TEXT)
     select_all(installed, notepad)
     done = jobs(installed)
-    # rewrite: its result on this text is pasted (a flagged result would go to the review
-    # window, which the embeddable CPython cannot open: no tkinter, see README).
+    # rewrite: the embedded model is capable of it, so a clean result is pasted unseen
+    # (a flagged one would open the review window, as summarize does below).
     proc = installed.cli("trigger", "rewrite", timeout=180)
     assert proc.returncode == 0, proc.stderr
     status = installed.status() or {}
@@ -253,6 +255,101 @@ def test_trigger_and_status_from_the_command_line(
     status = installed.status()
     assert status is not None and status["engine"] == "gpt4all"
     assert int(status["jobs_done"]) >= 3  # type: ignore[call-overload]
+
+
+def review_events(installed: Installed) -> list[dict[str, object]]:
+    """The review window's own log (event names, times, counts; never text)."""
+    path = installed.home / "run" / "review-events.log"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def count(installed: Installed, event: str) -> int:
+    return sum(e["event"] == event for e in review_events(installed))
+
+
+def review_window(installed: Installed) -> str | None:
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name",
+                            "^trayassist review"], env=installed.wine.env,
+                           capture_output=True, text=True).stdout.split()
+    return found[0] if found else None
+
+
+def words(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def open_review(installed: Installed, notepad: str) -> str:
+    """Select notepad's text and press summarize's hotkey: the embedded model is not
+    capable of summarize (trayassist/data/capabilities.json, gpt4all), so the native
+    review window opens and shows the result. Returns the window once the result is in."""
+    installed.helper("notepad-set", TEXT)
+    installed.helper("clip-set", "the clipboard before the review")
+    select_all(installed, notepad)
+    finals = count(installed, "final")
+    xdotool(installed.wine, "key", SUMMARIZE)
+    window = find_window(installed.wine, "^trayassist review", 60)
+    assert poll(lambda: count(installed, "final") > finals, 120, 0.5), review_events(installed)
+    # Win32's view: the window took the foreground (SetForegroundWindow) ...
+    assert installed.helper("foreground").strip() == "trayassist-review"
+    assert notepad_text(installed) == TEXT  # nothing pasted while the window is open
+    # ... but Wine 8 without a window manager never moves the X keyboard focus to a
+    # managed window by itself: give it the X focus, as a window manager would.
+    xdotool(installed.wine, "windowfocus", "--sync", window)
+    return window
+
+
+def review_shot(installed: Installed, window: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "windows-review.png"
+    geometry = xdotool(installed.wine, "getwindowgeometry", "--shell", window)
+    g = dict(line.split("=", 1) for line in geometry.split())
+    subprocess.run(["import", "-window", "root", "-crop",
+                    f"{g['WIDTH']}x{g['HEIGHT']}+{g['X']}+{g['Y']}", "+repage", str(shot)],
+                   env=installed.wine.env, check=True, timeout=30)
+    histogram = subprocess.run(["convert", str(shot), "-format", "%c", "histogram:info:"],
+                               capture_output=True, text=True, check=True).stdout
+    # The window's background, the text box's white and the note's ochre (not capable).
+    for colour in ("#FBFBFA", "#FFFFFF", "#7A5B00"):
+        assert colour in histogram, f"{colour} not in the review window ({shot})"
+    print(f"[windows] review window: {shot}")
+    return shot
+
+
+def test_review_window_esc_leaves_the_text_and_the_clipboard(
+        installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
+    done = jobs(installed)
+    window = open_review(installed, notepad)
+    review_shot(installed, window)
+    assert json.loads(installed.helper("review-text")).strip()  # the result is shown
+    xdotool(installed.wine, "key", "Escape")
+    assert poll(lambda: jobs(installed) > done, 30)
+    status = installed.status() or {}
+    assert str(status.get("last_message")).startswith("Discarded"), status
+    assert poll(lambda: not review_window(installed), 10)  # hidden, ready for the next job
+    assert notepad_text(installed) == TEXT
+    assert json.loads(installed.helper("clip-read")) == "the clipboard before the review"
+    assert review_events(installed)[-1]["event"] == "closed"
+    assert any(e.get("choice") == "discard" for e in review_events(installed))
+
+
+def test_review_window_enter_replaces_the_selection_with_the_result(
+        installed: Installed, daemon: subprocess.Popen[bytes], notepad: str) -> None:
+    done = jobs(installed)
+    open_review(installed, notepad)
+    shown = words(json.loads(installed.helper("review-text")))
+    assert shown and shown != words(TEXT)
+    xdotool(installed.wine, "key", "Return")
+    # The daemon gives notepad the foreground back (SetForegroundWindow), then pastes.
+    assert poll(lambda: words(notepad_text(installed)) == shown, 30), notepad_text(installed)
+    assert poll(lambda: jobs(installed) > done, 30)
+    status = installed.status() or {}
+    assert status.get("last_message") == "summarize done.", status
+    assert installed.helper("foreground").strip() == "Notepad"
+    assert poll(lambda: json.loads(installed.helper("clip-read"))
+                == "the clipboard before the review", 10)
 
 
 def test_a_second_instance_is_refused(

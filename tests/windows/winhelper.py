@@ -10,6 +10,7 @@ notepad and hotkeys the way a user's apps would. Run with the Windows python.exe
   notepad-set TEXT              replace that text
   notepad-sel                   the selection [start, end] in that control, as JSON
   foreground                    the class name of the foreground window
+  review-text                   the text in trayassist's review window, as JSON
   notepad-watch SECONDS         print "<time.time()> <length>" whenever the text changes
   hotkey-hold MODS VK SECONDS   register a hotkey (prints "held" first)
   secret-app TEXT SECONDS       a window that, like a password manager, answers Ctrl+C
@@ -234,6 +235,13 @@ def main(argv: list[str]) -> None:
     elif cmd == "notepad-set":
         buf = ctypes.create_unicode_buffer(args[0])
         user32.SendMessageW(notepad_edit(), 0x000C, 0, ctypes.cast(buf, ctypes.c_void_p))
+    elif cmd == "review-text":  # what the user sees in the review window
+        top = user32.FindWindowW("trayassist-review", None)
+        box = user32.FindWindowExW(top, None, "RICHEDIT50W", None) if top else None
+        buf = ctypes.create_unicode_buffer(65536)
+        if box:
+            user32.SendMessageW(box, 0x000D, len(buf), ctypes.cast(buf, ctypes.c_void_p))
+        print(json.dumps(buf.value if box else None))
     elif cmd == "foreground":  # class of Wine's foreground window (test diagnostics)
         buf = ctypes.create_unicode_buffer(256)
         user32.GetClassNameW.argtypes = [W, wintypes.LPWSTR, ctypes.c_int]
