@@ -20,116 +20,16 @@ from collections.abc import Callable
 from ctypes import wintypes
 from typing import Any
 
+from trayassist.desktop.windows import _review_win32 as win
+from trayassist.desktop.windows._review_win32 import (
+    CHARFORMAT2W,
+    MONITORINFO,
+    gdi32,
+    kernel32,
+    rgb,
+    user32,
+)
 from trayassist.desktop.windows._win32 import WNDCLASSW, WNDPROC, last_error
-
-LRESULT = ctypes.c_ssize_t
-CLASS_NAME = "trayassist-review"
-TITLE = "trayassist review"
-
-WM_DESTROY, WM_CLOSE, WM_SETFONT, WM_KEYDOWN, WM_SYSKEYDOWN = 0x02, 0x10, 0x30, 0x100, 0x104
-WM_CTLCOLORSTATIC, WM_VSCROLL, WM_USER, WM_APP = 0x138, 0x115, 0x400, 0x8000
-WM_INBOX = WM_APP + 7
-EM_SETSEL, EM_SETRECT, EM_REPLACESEL, EM_SETREADONLY = 0xB1, 0xB3, 0xC2, 0xCF
-EM_SETBKGNDCOLOR, EM_SETCHARFORMAT = WM_USER + 67, WM_USER + 68
-SCF_SELECTION, SCF_ALL = 0x1, 0x4
-CFM_STRIKEOUT, CFM_BACKCOLOR, CFM_COLOR = 0x8, 0x04000000, 0x40000000
-CFE_STRIKEOUT, CFE_AUTOBACKCOLOR, CFE_AUTOCOLOR = 0x8, 0x04000000, 0x40000000
-SB_BOTTOM = 7
-WM_MOUSEWHEEL = 0x20A
-# Scroll keys pressed on the window itself scroll the text (up, down, page up/down, home, end).
-SCROLL_KEYS = {0x26: 0, 0x28: 1, 0x21: 2, 0x22: 3, 0x24: 6, 0x23: 7}
-VK_RETURN, VK_ESCAPE, VK_INSERT, VK_CONTROL, VK_MENU = 0x0D, 0x1B, 0x2D, 0x11, 0x12
-
-WS_POPUP, WS_CAPTION, WS_SYSMENU, WS_CHILD, WS_VISIBLE = (
-    0x80000000, 0x00C00000, 0x00080000, 0x40000000, 0x10000000)
-WS_VSCROLL, WS_BORDER, WS_EX_TOPMOST, WS_EX_CLIENTEDGE = 0x00200000, 0x800000, 0x8, 0x200
-ES_MULTILINE, ES_READONLY, ES_AUTOVSCROLL = 0x4, 0x800, 0x40
-SS_LEFT, SS_NOPREFIX, SS_LEFTNOWORDWRAP = 0x0, 0x80, 0xC
-SW_HIDE, SW_SHOWNORMAL = 0, 1
-HWND_TOPMOST = -1
-SWP_NOSIZE, SWP_NOMOVE, SWP_SHOWWINDOW, SWP_NOACTIVATE = 0x1, 0x2, 0x40, 0x10
-MONITOR_DEFAULTTONEAREST = 2
-DT_WORDBREAK, DT_CALCRECT, DT_NOPREFIX = 0x10, 0x400, 0x800
-LOGPIXELSY = 90
-IDC_ARROW = 32512
-FW_NORMAL, FW_BOLD = 400, 700
-ASFW_ANY = 0xFFFFFFFF
-
-
-def rgb(hex_colour: str) -> int:
-    """"#rrggbb" -> a COLORREF (0x00bbggrr)."""
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return r | (g << 8) | (b << 16)
-
-
-class CHARFORMAT2W(ctypes.Structure):
-    _fields_ = [("cbSize", wintypes.UINT), ("dwMask", wintypes.DWORD),
-                ("dwEffects", wintypes.DWORD), ("yHeight", wintypes.LONG),
-                ("yOffset", wintypes.LONG), ("crTextColor", wintypes.DWORD),
-                ("bCharSet", wintypes.BYTE), ("bPitchAndFamily", wintypes.BYTE),
-                ("szFaceName", wintypes.WCHAR * 32), ("wWeight", wintypes.WORD),
-                ("sSpacing", wintypes.SHORT), ("crBackColor", wintypes.DWORD),
-                ("lcid", wintypes.DWORD), ("dwReserved", wintypes.DWORD),
-                ("sStyle", wintypes.SHORT), ("wKerning", wintypes.WORD),
-                ("bUnderlineType", wintypes.BYTE), ("bAnimation", wintypes.BYTE),
-                ("bRevAuthor", wintypes.BYTE), ("bUnderlineColor", wintypes.BYTE)]
-
-
-class MONITORINFO(ctypes.Structure):
-    _fields_ = [("cbSize", wintypes.DWORD), ("rcMonitor", wintypes.RECT),
-                ("rcWork", wintypes.RECT), ("dwFlags", wintypes.DWORD)]
-
-
-user32: Any = None
-gdi32: Any = None
-kernel32: Any = None
-if sys.platform == "win32":
-    # Own DLL objects: the argtypes set here do not touch the ones _win32 declares.
-    user32 = ctypes.WinDLL("user32", use_last_error=True)
-    gdi32 = ctypes.WinDLL("gdi32", use_last_error=True)
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-    W, U, B, N, P = wintypes.HWND, wintypes.UINT, wintypes.BOOL, ctypes.c_int, ctypes.c_void_p
-    WP, LP, H = wintypes.WPARAM, wintypes.LPARAM, wintypes.HANDLE
-    for dll, table in ((user32, {
-        "RegisterClassW": (wintypes.ATOM, [ctypes.POINTER(WNDCLASSW)]),
-        "CreateWindowExW": (W, [wintypes.DWORD, wintypes.LPCWSTR, wintypes.LPCWSTR,
-                                wintypes.DWORD, N, N, N, N, W, P, wintypes.HINSTANCE, P]),
-        "DestroyWindow": (B, [W]), "DefWindowProcW": (LRESULT, [W, U, WP, LP]),
-        "GetMessageW": (B, [ctypes.POINTER(wintypes.MSG), W, U, U]),
-        "TranslateMessage": (B, [ctypes.POINTER(wintypes.MSG)]),
-        "DispatchMessageW": (LRESULT, [ctypes.POINTER(wintypes.MSG)]),
-        "PostMessageW": (B, [W, U, WP, LP]), "SendMessageW": (LRESULT, [W, U, WP, LP]),
-        "PostQuitMessage": (None, [N]), "ShowWindow": (B, [W, N]),
-        "SetWindowPos": (B, [W, P, N, N, N, N, U]), "SetForegroundWindow": (B, [W]),
-        "BringWindowToTop": (B, [W]), "SetFocus": (W, [W]), "GetForegroundWindow": (W, []),
-        "GetCursorPos": (B, [ctypes.POINTER(wintypes.POINT)]),
-        "MonitorFromPoint": (H, [wintypes.POINT, wintypes.DWORD]),
-        "GetMonitorInfoW": (B, [H, ctypes.POINTER(MONITORINFO)]),
-        "SetWindowTextW": (B, [W, wintypes.LPCWSTR]), "GetKeyState": (ctypes.c_short, [N]),
-        "LoadCursorW": (H, [wintypes.HINSTANCE, P]), "GetDC": (wintypes.HDC, [W]),
-        "ReleaseDC": (N, [W, wintypes.HDC]), "UpdateWindow": (B, [W]),
-        "MoveWindow": (B, [W, N, N, N, N, B]), "IsWindowVisible": (B, [W]),
-        "GetWindowRect": (B, [W, ctypes.POINTER(wintypes.RECT)]),
-        "AdjustWindowRectEx": (B, [ctypes.POINTER(wintypes.RECT), wintypes.DWORD, B,
-                                   wintypes.DWORD]),
-        "DrawTextW": (N, [wintypes.HDC, wintypes.LPCWSTR, N, ctypes.POINTER(wintypes.RECT),
-                          U]),
-        "AllowSetForegroundWindow": (B, [wintypes.DWORD]), "SetProcessDPIAware": (B, []),
-    }), (gdi32, {
-        "CreateFontW": (H, [N, N, N, N, N, wintypes.DWORD, wintypes.DWORD, wintypes.DWORD,
-                            wintypes.DWORD, wintypes.DWORD, wintypes.DWORD, wintypes.DWORD,
-                            wintypes.DWORD, wintypes.LPCWSTR]),
-        "CreateSolidBrush": (H, [wintypes.DWORD]),
-        "SetTextColor": (wintypes.DWORD, [wintypes.HDC, wintypes.DWORD]),
-        "SetBkColor": (wintypes.DWORD, [wintypes.HDC, wintypes.DWORD]),
-        "GetDeviceCaps": (N, [wintypes.HDC, N]), "SelectObject": (H, [wintypes.HDC, H]),
-    }), (kernel32, {
-        "GetModuleHandleW": (wintypes.HMODULE, [wintypes.LPCWSTR]),
-        "LoadLibraryW": (wintypes.HMODULE, [wintypes.LPCWSTR]),
-    })):
-        for name, (restype, argtypes) in table.items():
-            fn = getattr(dll, name)
-            fn.restype, fn.argtypes = restype, argtypes
 
 
 def _utf16_len(text: str) -> int:
@@ -152,37 +52,38 @@ class ReviewWindowUI:
         if hasattr(user32, "SetProcessDPIAware"):
             user32.SetProcessDPIAware()  # real pixels: crisp text at 125-200 % scaling
         dc = user32.GetDC(None)
-        self.scale = max(1.0, gdi32.GetDeviceCaps(dc, LOGPIXELSY) / 96.0)
+        self.scale = max(1.0, gdi32.GetDeviceCaps(dc, win.LOGPIXELSY) / 96.0)
         user32.ReleaseDC(None, dc)
         self.rich = bool(kernel32.LoadLibraryW("msftedit.dll"))
         self._brush = gdi32.CreateSolidBrush(rgb(self.BG))
         px = round(15 * self.scale)  # ~11 pt at 96 DPI, as the Tk window's text
-        self._font = self._make_font(px, FW_NORMAL)
-        self._bold = self._make_font(px, FW_BOLD)
-        self._small = self._make_font(round(13 * self.scale), FW_NORMAL)
+        self._font = self._make_font(px, win.FW_NORMAL)
+        self._bold = self._make_font(px, win.FW_BOLD)
+        self._small = self._make_font(round(13 * self.scale), win.FW_NORMAL)
         self.line = round(px * 1.45)
         self._proc = WNDPROC(self._wndproc)  # kept alive as long as the window
         hinst = kernel32.GetModuleHandleW(None)
         wc = WNDCLASSW()
-        wc.lpfnWndProc, wc.hInstance, wc.lpszClassName = self._proc, hinst, CLASS_NAME
-        wc.hbrBackground, wc.hCursor = self._brush, user32.LoadCursorW(None, IDC_ARROW)
+        wc.lpfnWndProc, wc.hInstance, wc.lpszClassName = self._proc, hinst, win.CLASS_NAME
+        wc.hbrBackground, wc.hCursor = self._brush, user32.LoadCursorW(None, win.IDC_ARROW)
         if not user32.RegisterClassW(ctypes.byref(wc)):
             raise OSError(f"RegisterClassW failed ({last_error()})")
-        self.style, self.exstyle = WS_POPUP | WS_CAPTION | WS_SYSMENU, WS_EX_TOPMOST
-        self.hwnd = user32.CreateWindowExW(self.exstyle, CLASS_NAME, TITLE, self.style,
+        self.style = win.WS_POPUP | win.WS_CAPTION | win.WS_SYSMENU
+        self.exstyle = win.WS_EX_TOPMOST
+        self.hwnd = user32.CreateWindowExW(self.exstyle, win.CLASS_NAME, win.TITLE, self.style,
                                            0, 0, 100, 100, None, None, hinst, None)
         if not self.hwnd:
             raise OSError(f"CreateWindowExW failed ({last_error()})")
         self.header = self._static(self._bold)
         self.status = self._static(self._small)
         edit_class = "RICHEDIT50W" if self.rich else "EDIT"
-        self.text = self._child(edit_class, WS_VSCROLL | ES_MULTILINE | ES_READONLY
-                                | ES_AUTOVSCROLL, WS_EX_CLIENTEDGE, self._font)
+        self.text = self._child(edit_class, win.WS_VSCROLL | win.ES_MULTILINE | win.ES_READONLY
+                                | win.ES_AUTOVSCROLL, win.WS_EX_CLIENTEDGE, self._font)
         if self.rich:
-            user32.SendMessageW(self.text, EM_SETBKGNDCOLOR, 0, 0xFFFFFF)
+            user32.SendMessageW(self.text, win.EM_SETBKGNDCOLOR, 0, 0xFFFFFF)
         self.note = self._static(self._small)
         self.flags = self._static(self._small)
-        self.hint = self._static(self._small, SS_LEFTNOWORDWRAP)
+        self.hint = self._static(self._small, win.SS_LEFTNOWORDWRAP)
         user32.SetWindowTextW(self.hint, keys_hint)
         self._colours = {self.header: self.FG, self.status: self.DIM, self.note: self.NOTE_FG,
                          self.flags: self.FLAG_FG, self.hint: self.DIM}
@@ -194,16 +95,16 @@ class ReviewWindowUI:
         return gdi32.CreateFontW(-px, 0, 0, 0, weight, 0, 0, 0, 1, 0, 0, 5, 0, "Segoe UI")
 
     def _child(self, cls: str, style: int, exstyle: int, font: Any) -> Any:
-        hwnd = user32.CreateWindowExW(exstyle, cls, "", WS_CHILD | WS_VISIBLE | style,
+        hwnd = user32.CreateWindowExW(exstyle, cls, "", win.WS_CHILD | win.WS_VISIBLE | style,
                                       0, 0, 10, 10, self.hwnd, None,
                                       kernel32.GetModuleHandleW(None), None)
         if not hwnd:
             raise OSError(f"CreateWindowExW({cls}) failed ({last_error()})")
-        user32.SendMessageW(hwnd, WM_SETFONT, font, 1)
+        user32.SendMessageW(hwnd, win.WM_SETFONT, font, 1)
         return hwnd
 
-    def _static(self, font: Any, style: int = SS_LEFT) -> Any:
-        return self._child("STATIC", style | SS_NOPREFIX, 0, font)
+    def _static(self, font: Any, style: int = win.SS_LEFT) -> Any:
+        return self._child("STATIC", style | win.SS_NOPREFIX, 0, font)
 
     def _measure(self, text: str, width: int, font: Any) -> int:
         """Height in pixels of `text` word-wrapped to `width` (0 for no text)."""
@@ -213,7 +114,7 @@ class ReviewWindowUI:
         old = gdi32.SelectObject(dc, font)
         rect = wintypes.RECT(0, 0, width, 0)
         user32.DrawTextW(dc, text, -1, ctypes.byref(rect),
-                         DT_WORDBREAK | DT_CALCRECT | DT_NOPREFIX)
+                         win.DT_WORDBREAK | win.DT_CALCRECT | win.DT_NOPREFIX)
         gdi32.SelectObject(dc, old)
         user32.ReleaseDC(self.hwnd, dc)
         return int(rect.bottom - rect.top)
@@ -238,7 +139,7 @@ class ReviewWindowUI:
             h = self.TEXT_LINES * self.line + round(12 * s)
             inset = wintypes.RECT(round(8 * s), round(6 * s), inner - round(26 * s),
                                   h - round(6 * s))
-            user32.SendMessageW(self.text, EM_SETRECT, 0, ctypes.addressof(inset))
+            user32.SendMessageW(self.text, win.EM_SETRECT, 0, ctypes.addressof(inset))
         rect = wintypes.RECT(0, 0, width, y + pad - gap)
         user32.AdjustWindowRectEx(ctypes.byref(rect), self.style, False, self.exstyle)
         return rect.right - rect.left, rect.bottom - rect.top
@@ -253,23 +154,23 @@ class ReviewWindowUI:
 
     def _replace_sel(self, text: str) -> None:
         buf = ctypes.create_unicode_buffer(text)
-        user32.SendMessageW(self.text, EM_REPLACESEL, 0, ctypes.addressof(buf))
+        user32.SendMessageW(self.text, win.EM_REPLACESEL, 0, ctypes.addressof(buf))
 
     def _writable(self, on: bool) -> None:
-        user32.SendMessageW(self.text, EM_SETREADONLY, 0 if on else 1, 0)
+        user32.SendMessageW(self.text, win.EM_SETREADONLY, 0 if on else 1, 0)
 
     def _format(self, start: int, end: int, *, fg: str | None = None, bg: str | None = None,
                 strike: bool = False, whole: bool = False) -> None:
         cf = CHARFORMAT2W()
         cf.cbSize = ctypes.sizeof(CHARFORMAT2W)
-        cf.dwMask = CFM_COLOR | CFM_BACKCOLOR | CFM_STRIKEOUT
-        cf.dwEffects = (CFE_STRIKEOUT if strike else 0) | (0 if fg else CFE_AUTOCOLOR) \
-            | (0 if bg else CFE_AUTOBACKCOLOR)
+        cf.dwMask = win.CFM_COLOR | win.CFM_BACKCOLOR | win.CFM_STRIKEOUT
+        cf.dwEffects = (win.CFE_STRIKEOUT if strike else 0) | (0 if fg else win.CFE_AUTOCOLOR) \
+            | (0 if bg else win.CFE_AUTOBACKCOLOR)
         cf.crTextColor, cf.crBackColor = rgb(fg or self.FG), rgb(bg or "#ffffff")
         if not whole:
-            user32.SendMessageW(self.text, EM_SETSEL, start, end)
-        user32.SendMessageW(self.text, EM_SETCHARFORMAT, SCF_ALL if whole else SCF_SELECTION,
-                            ctypes.addressof(cf))
+            user32.SendMessageW(self.text, win.EM_SETSEL, start, end)
+        scope = win.SCF_ALL if whole else win.SCF_SELECTION
+        user32.SendMessageW(self.text, win.EM_SETCHARFORMAT, scope, ctypes.addressof(cf))
 
     def _display(self, text: str) -> str:
         text = text.replace("\r\n", "\n")
@@ -285,10 +186,10 @@ class ReviewWindowUI:
     def append(self, piece: str) -> None:
         """Add a piece at the end, scroll to it, and draw it before returning."""
         self._writable(True)
-        user32.SendMessageW(self.text, EM_SETSEL, -1, -1)
+        user32.SendMessageW(self.text, win.EM_SETSEL, -1, -1)
         self._replace_sel(self._display(piece))
         self._writable(False)
-        user32.SendMessageW(self.text, WM_VSCROLL, SB_BOTTOM, 0)
+        user32.SendMessageW(self.text, win.WM_VSCROLL, win.SB_BOTTOM, 0)
         user32.UpdateWindow(self.text)
 
     def set_diff(self, runs: list[tuple[str, str]]) -> None:
@@ -309,7 +210,7 @@ class ReviewWindowUI:
             elif tag == "ins":
                 self._format(pos, end, bg=self.INS_BG)
             pos = end
-        user32.SendMessageW(self.text, EM_SETSEL, 0, 0)
+        user32.SendMessageW(self.text, win.EM_SETSEL, 0, 0)
         self._writable(False)
         user32.UpdateWindow(self.text)
 
@@ -318,7 +219,7 @@ class ReviewWindowUI:
     def _work_area(self, pt: Any) -> Any:
         info = MONITORINFO()
         info.cbSize = ctypes.sizeof(MONITORINFO)
-        monitor = user32.MonitorFromPoint(pt, MONITOR_DEFAULTTONEAREST)
+        monitor = user32.MonitorFromPoint(pt, win.MONITOR_DEFAULTTONEAREST)
         if monitor and user32.GetMonitorInfoW(monitor, ctypes.byref(info)):
             return info.rcWork
         return wintypes.RECT(0, 0, 1024, 768)
@@ -329,7 +230,7 @@ class ReviewWindowUI:
         work = self._work_area(pt)
         x = min(max(work.left, x), max(work.left, work.right - w))
         y = min(max(work.top, y), max(work.top, work.bottom - h))
-        user32.SetWindowPos(self.hwnd, HWND_TOPMOST, x, y, w, h, flags)
+        user32.SetWindowPos(self.hwnd, win.HWND_TOPMOST, x, y, w, h, flags)
 
     def show(self, size: tuple[int, int]) -> None:
         """Near the mouse pointer, kept on that monitor's work area; topmost, with the
@@ -337,8 +238,8 @@ class ReviewWindowUI:
         pt = wintypes.POINT()
         user32.GetCursorPos(ctypes.byref(pt))
         self._place(pt, pt.x + round(12 * self.scale), pt.y + round(16 * self.scale), size,
-                    SWP_SHOWWINDOW)
-        user32.ShowWindow(self.hwnd, SW_SHOWNORMAL)
+                    win.SWP_SHOWWINDOW)
+        user32.ShowWindow(self.hwnd, win.SW_SHOWNORMAL)
         user32.BringWindowToTop(self.hwnd)
         user32.SetForegroundWindow(self.hwnd)
         user32.SetFocus(self.hwnd)  # not the text: no caret in it (scroll keys are passed on)
@@ -351,32 +252,32 @@ class ReviewWindowUI:
         rect = wintypes.RECT()
         user32.GetWindowRect(self.hwnd, ctypes.byref(rect))
         pt = wintypes.POINT(rect.left, rect.top)
-        self._place(pt, rect.left, rect.top, size, SWP_NOACTIVATE)
+        self._place(pt, rect.left, rect.top, size, win.SWP_NOACTIVATE)
 
     def hide(self, hand_back: bool = False) -> None:
         """Hide (never destroy) between jobs. `hand_back`: first let any process take
         the foreground, so the daemon can give the keyboard back to the target app."""
         if hand_back:
-            user32.AllowSetForegroundWindow(ASFW_ANY)
-        user32.ShowWindow(self.hwnd, SW_HIDE)
+            user32.AllowSetForegroundWindow(win.ASFW_ANY)
+        user32.ShowWindow(self.hwnd, win.SW_HIDE)
 
     # -- messages ---------------------------------------------------------------
 
     def post_inbox(self) -> None:
         """Any thread: run on_inbox on the window thread soon."""
-        user32.PostMessageW(self.hwnd, WM_INBOX, 0, 0)
+        user32.PostMessageW(self.hwnd, win.WM_INBOX, 0, 0)
 
     def destroy(self) -> None:
         user32.DestroyWindow(self.hwnd)
 
     def _key_choice(self, vk: int) -> str | None:
-        ctrl = user32.GetKeyState(VK_CONTROL) < 0
-        alt = user32.GetKeyState(VK_MENU) < 0
-        if vk == VK_RETURN:
+        ctrl = user32.GetKeyState(win.VK_CONTROL) < 0
+        alt = user32.GetKeyState(win.VK_MENU) < 0
+        if vk == win.VK_RETURN:
             return "replace"
-        if vk == VK_ESCAPE:
+        if vk == win.VK_ESCAPE:
             return "discard"
-        if ctrl and vk in (ord("C"), VK_INSERT):  # Ctrl+Insert copies in edit controls too
+        if ctrl and vk in (ord("C"), win.VK_INSERT):  # Ctrl+Insert copies in edit controls too
             return "copy"
         if vk == ord("R") and not ctrl and not alt:
             return "retry"
@@ -387,7 +288,7 @@ class ReviewWindowUI:
         control never sees them (its own Ctrl+C would copy the selection)."""
         msg = wintypes.MSG()
         while user32.GetMessageW(ctypes.byref(msg), None, 0, 0) > 0:
-            if msg.message in (WM_KEYDOWN, WM_SYSKEYDOWN) and self._take_key(msg):
+            if msg.message in (win.WM_KEYDOWN, win.WM_SYSKEYDOWN) and self._take_key(msg):
                 continue
             user32.TranslateMessage(ctypes.byref(msg))
             user32.DispatchMessageW(ctypes.byref(msg))
@@ -400,8 +301,8 @@ class ReviewWindowUI:
             if choice is not None:
                 self._on_key(choice)
                 return True
-            if msg.hWnd == self.hwnd and vk in SCROLL_KEYS:
-                user32.SendMessageW(self.text, WM_VSCROLL, SCROLL_KEYS[vk], 0)
+            if msg.hWnd == self.hwnd and vk in win.SCROLL_KEYS:
+                user32.SendMessageW(self.text, win.WM_VSCROLL, win.SCROLL_KEYS[vk], 0)
                 return True
         except Exception:  # noqa: BLE001 - one bad key must not end the window
             import traceback
@@ -412,21 +313,21 @@ class ReviewWindowUI:
 
     def _wndproc(self, hwnd: Any, msg: int, wparam: int, lparam: int) -> int:
         try:
-            if msg == WM_INBOX:
+            if msg == win.WM_INBOX:
                 self._on_inbox()
                 return 0
-            if msg == WM_CTLCOLORSTATIC:
+            if msg == win.WM_CTLCOLORSTATIC:
                 colour = self._colours.get(lparam)
                 if colour is not None:
                     gdi32.SetTextColor(wparam, rgb(colour))
                     gdi32.SetBkColor(wparam, rgb(self.BG))
                     return int(self._brush)
-            elif msg == WM_MOUSEWHEEL:
+            elif msg == win.WM_MOUSEWHEEL:
                 return int(user32.SendMessageW(self.text, msg, wparam, lparam))
-            elif msg == WM_CLOSE:
+            elif msg == win.WM_CLOSE:
                 self._on_close()  # the title bar's X and Alt+F4: a discard, not a destroy
                 return 0
-            elif msg == WM_DESTROY:
+            elif msg == win.WM_DESTROY:
                 user32.PostQuitMessage(0)
                 return 0
         except Exception:  # noqa: BLE001 - an exception must not cross into Windows
