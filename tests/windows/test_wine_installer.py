@@ -331,7 +331,7 @@ def test_review_window_esc_leaves_the_text_and_the_clipboard(
     assert poll(lambda: not review_window(installed), 10)  # hidden, ready for the next job
     assert notepad_text(installed) == TEXT
     assert json.loads(installed.helper("clip-read")) == "the clipboard before the review"
-    assert review_events(installed)[-1]["event"] == "closed"
+    assert poll(lambda: review_events(installed)[-1]["event"] == "closed", 10)
     assert any(e.get("choice") == "discard" for e in review_events(installed))
 
 
