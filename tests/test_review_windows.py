@@ -149,3 +149,24 @@ def test_a_launcher_is_answered_at_once_without_a_window(host: ReviewHost,
     wait_for(lambda: count(log, "launcher_declined") == 1, 30, 0.05, what="the answer")
     wait_for(lambda: not host._launchers, 10, 0.02, what="the host to forget it")
     assert chosen == [] and not window.visible()
+
+
+@on_windows
+def test_the_ledger_panel_shows_its_text_and_esc_closes_it(host: ReviewHost,
+                                                          tmp_path: Path) -> None:
+    """The tray menu's "Privacy ledger" on Windows: the same window, read-only."""
+    from trayassist.desktop.windows.keys import WindowsKeys
+
+    log, window = tmp_path / "events.log", Window()
+    host.info("trayassist privacy ledger", "rewrite    3 jobs    120 words")
+    wait_for(window.visible, 30, 0.05, what="the ledger panel")
+    wait_for(window.foreground, 10, 0.05, what="the panel in the foreground")
+    assert window.text() == "rewrite    3 jobs    120 words"
+    assert any(e["event"] == "launcher_shown" and e.get("items") == 0 for e in events(log))
+    WindowsKeys().send_chord("<esc>")
+    wait_for(lambda: not window.visible(), 10, 0.02, what="the panel to close")
+    # A review after it still works and shows the review's keys, not the panel's.
+    session = host.open("rewrite", "a b", diff=False, cancel=threading.Event())
+    wait_for(lambda: count(log, "shown") == 1, 10, 0.02, what="the review window")
+    assert window.text() == ""
+    session.close()

@@ -8,9 +8,10 @@ see that module's docstring) and writes the same `--log` events (times, event na
 counts, never any text), so trayassist.review.ReviewHost drives either one.
 
 Differences from the Tk window:
-- "launcher" (the launcher and the ledger panel) is answered at once with an empty
-  choice and not shown: on Windows pystray's tray icon has a real menu, so the daemon
-  never asks for a launcher; the answer only keeps a caller from waiting.
+- "launcher" with items (the launcher) is answered at once with an empty choice and not
+  shown: on Windows pystray's tray icon has a real menu, so the daemon never asks for a
+  launcher; the answer only keeps a caller from waiting. Without items it is a read-only
+  panel (the privacy ledger from the tray menu): shown, closed by Esc or Enter.
 - Before it hides after a choice, the window lets any process take the foreground
   (AllowSetForegroundWindow), so the daemon may give the keyboard back to the target.
 
@@ -30,7 +31,7 @@ from typing import Any, TextIO
 
 from trayassist.review_window import KEYS_HINT, word_diff
 
-REVIEW = "review"
+REVIEW, PANEL = "review", "panel"
 
 
 class WindowsReviewApp:
@@ -100,6 +101,8 @@ class WindowsReviewApp:
         review = self.mode == REVIEW
         if op == "open":
             self.open_review(msg)
+        elif op == "launcher" and not msg.get("items") and msg.get("body"):
+            self.open_panel(msg)
         elif op == "launcher":
             # Not on Windows (the tray has a menu): answer so nothing waits on it.
             self.log("launcher_declined", items=len(msg.get("items") or []))
@@ -145,6 +148,7 @@ class WindowsReviewApp:
         self.ui.set_title(f"trayassist review: {action}")
         self.ui.set_label(self.ui.header, f"trayassist: {action}")
         self.ui.set_label(self.ui.status, "writing...")
+        self.ui.set_label(self.ui.hint, KEYS_HINT)
         self.ui.set_text("")
         self._notes([])
         self.ui.show(self.size)
@@ -171,7 +175,24 @@ class WindowsReviewApp:
             self.log("first_piece")
         self.log("final", warnings=len(warnings))
 
+    def open_panel(self, msg: dict[str, Any]) -> None:
+        """A read-only text (the privacy ledger: counters, never the user's text)."""
+        self.session, self.mode = int(msg["session"]), PANEL
+        title = str(msg.get("title") or "trayassist")
+        self.note = ""
+        self.ui.set_title(title)
+        self.ui.set_label(self.ui.header, title)
+        self.ui.set_label(self.ui.status, "")
+        self.ui.set_label(self.ui.hint, "Esc  close")
+        self.ui.set_text(str(msg["body"]))
+        self._notes([])
+        self.ui.show(self.size)
+        self.log("launcher_shown", items=0)
+
     def key(self, choice: str) -> None:
+        if self.mode == PANEL and choice in ("discard", "replace"):
+            self.choose("")  # Esc or Enter closes the panel, choosing nothing
+            return
         if self.mode != REVIEW:
             return
         if choice != "discard" and not self.final:
@@ -182,12 +203,12 @@ class WindowsReviewApp:
         if self.session is None:
             self.ui.hide()
             return
-        session = self.session
+        session, mode = self.session, self.mode
         if choice != "retry":
             self.session, self.mode = None, ""
             # Hidden before answering: the target gets its focus back at once.
             self.ui.hide(hand_back=True)
-        self.log("choice", choice=choice)
+        self.log("choice", choice=choice if mode == REVIEW else "launcher-item")
         self.send({"session": session, "choice": choice})
 
 
