@@ -58,11 +58,12 @@ def _review_host(backend: str) -> ReviewHost:
         from trayassist.desktop.x11.activate import X11WindowFocus
 
         focus = X11WindowFocus()
-    elif backend == "windows":
+    host = ReviewHost(log_path=paths.runtime_dir() / "review-events.log", focus=focus)
+    if backend == "windows":
         from trayassist.desktop.windows.activate import WindowsWindowFocus
 
-        focus = WindowsWindowFocus()
-    return ReviewHost(log_path=paths.runtime_dir() / "review-events.log", focus=focus)
+        host.focus = WindowsWindowFocus(host.window_pid)
+    return host
 
 
 class Daemon:

@@ -207,6 +207,12 @@ class ReviewHost:
         for session in sessions:
             session._deliver_choice("discard", by_user=False)
 
+    def window_pid(self) -> int | None:
+        """The window process's pid while it runs (Windows lets exactly it take the
+        foreground)."""
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
     def send(self, payload: dict[str, Any]) -> None:
         proc = self._proc
         if proc is None or proc.stdin is None:
@@ -233,8 +239,8 @@ class ReviewHost:
     def open(self, action: str, original: str, *, diff: bool, note: str | None = None,
              cancel: threading.Event | None = None) -> ReviewSession:
         """Remember the focused window, then show the window. Worker thread."""
+        self._ensure()  # first: the focus port may hand the foreground to its process
         target = self.focus.remember()
-        self._ensure()
         session = ReviewSession(self, next(self._numbers), cancel, target)
         with self._lock:
             self._sessions[session.number] = session
@@ -263,8 +269,8 @@ class ReviewHost:
         on the user (tray callbacks call this)."""
         if self._show_open_session():
             return
-        target = self.focus.remember()
         self._ensure()
+        target = self.focus.remember()
         number = next(self._numbers)
 
         def chosen(label: str) -> None:

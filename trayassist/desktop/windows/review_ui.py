@@ -15,6 +15,7 @@ only on Windows.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 from collections.abc import Callable
 from ctypes import wintypes
@@ -255,10 +256,10 @@ class ReviewWindowUI:
         self._place(pt, rect.left, rect.top, size, win.SWP_NOACTIVATE)
 
     def hide(self, hand_back: bool = False) -> None:
-        """Hide (never destroy) between jobs. `hand_back`: first let any process take
-        the foreground, so the daemon can give the keyboard back to the target app."""
+        """Hide (never destroy) between jobs. `hand_back`: first let our parent, the
+        daemon, take the foreground, so it can give the keyboard back to the target app."""
         if hand_back:
-            user32.AllowSetForegroundWindow(win.ASFW_ANY)
+            user32.AllowSetForegroundWindow(os.getppid())
         user32.ShowWindow(self.hwnd, win.SW_HIDE)
 
     # -- messages ---------------------------------------------------------------
