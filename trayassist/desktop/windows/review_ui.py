@@ -161,10 +161,13 @@ class ReviewWindowUI:
         user32.SendMessageW(self.text, win.EM_SETREADONLY, 0 if on else 1, 0)
 
     def _format(self, start: int, end: int, *, fg: str | None = None, bg: str | None = None,
-                strike: bool = False, whole: bool = False) -> None:
+                strike: bool = False, whole: bool = False, face: str = "") -> None:
         cf = CHARFORMAT2W()
         cf.cbSize = ctypes.sizeof(CHARFORMAT2W)
         cf.dwMask = win.CFM_COLOR | win.CFM_BACKCOLOR | win.CFM_STRIKEOUT
+        if face:
+            cf.dwMask |= win.CFM_FACE
+            cf.szFaceName = face
         cf.dwEffects = (win.CFE_STRIKEOUT if strike else 0) | (0 if fg else win.CFE_AUTOCOLOR) \
             | (0 if bg else win.CFE_AUTOBACKCOLOR)
         cf.crTextColor, cf.crBackColor = rgb(fg or self.FG), rgb(bg or "#ffffff")
@@ -177,11 +180,12 @@ class ReviewWindowUI:
         text = text.replace("\r\n", "\n")
         return text if self.rich else text.replace("\n", "\r\n")  # EDIT wants CRLF
 
-    def set_text(self, text: str) -> None:
+    def set_text(self, text: str, fixed: bool = False) -> None:
+        """`fixed`: a fixed-width font, for a table (the ledger) whose columns must line up."""
         self._writable(True)
         user32.SetWindowTextW(self.text, self._display(text))
-        if self.rich:
-            self._format(0, 0, whole=True)  # no colours left over from a diff
+        if self.rich:  # no colours left over from a diff, and the font for this text
+            self._format(0, 0, whole=True, face="Consolas" if fixed else "Segoe UI")
         self._writable(False)
 
     def append(self, piece: str) -> None:

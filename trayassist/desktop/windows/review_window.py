@@ -184,7 +184,7 @@ class WindowsReviewApp:
         self.ui.set_label(self.ui.header, title)
         self.ui.set_label(self.ui.status, "")
         self.ui.set_label(self.ui.hint, "Esc  close")
-        self.ui.set_text(str(msg["body"]))
+        self.ui.set_text(str(msg["body"]), fixed=True)  # the ledger is a table
         self._notes([])
         self.ui.show(self.size)
         self.log("launcher_shown", items=0)
