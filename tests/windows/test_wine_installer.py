@@ -401,6 +401,31 @@ def test_quit_ends_the_daemon(installed: Installed,
     assert installed.status() is None
 
 
+def test_the_login_command_runs_the_daemon_without_console_or_streams(
+        installed: Installed) -> None:
+    """What the Run value (and the Start menu entry) start: pythonw.exe, which has no
+    console and no stdout or stderr at all (sys.stdout is None). The daemon must still get
+    ready and quit. (After test_quit_ends_the_daemon: one daemon at a time.)"""
+    run = installed.wine.run(["reg", "query", RUN_KEY, "/v", "trayassist"])
+    command = run.stdout.split("REG_SZ", 1)[1].strip()
+    program, _, rest = command.partition('" ')
+    argv = [program.strip('"'), *rest.split()]
+    assert argv[0].lower().endswith("pythonw.exe") and argv[1:] == ["-m", "trayassist", "daemon"]
+    # No pipes either, as Explorer starts it: /dev/null gives pythonw no valid handles.
+    proc = subprocess.Popen(["wine", *argv], env=installed.wine.env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert poll(lambda: (installed.status() or {}).get("state") == "ready", 180, 1.0), \
+            "the daemon started by the login command never got ready"
+        assert installed.cli("quit", timeout=60).returncode == 0
+        proc.wait(60)
+        assert installed.status() is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
 def test_uninstall_leaves_no_program_files_and_no_run_value(installed: Installed) -> None:
     installed.home.joinpath("config.toml").write_text('translate_to = "German"\n')
     installed.wine.run([str(installed.program / "uninstall.exe"), "/S"], timeout=120)
