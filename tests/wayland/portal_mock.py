@@ -42,7 +42,10 @@ def _select_devices(self, session, options):
 
 
 def _start(self, session, parent, options):
-    return _respond(self, options["handle_token"], {"devices": dbus.UInt32(1)})
+    # As xdg-desktop-portal does for persist_mode 2: a new restore token every start.
+    self.starts = getattr(self, "starts", 0) + 1
+    return _respond(self, options["handle_token"], {
+        "devices": dbus.UInt32(1), "restore_token": dbus.String(f"grant-{self.starts}")})
 
 
 def load(mock, parameters):

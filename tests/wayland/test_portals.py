@@ -133,6 +133,23 @@ def test_remote_desktop_pastes_with_keysyms(portal: subprocess.Popen[bytes]) -> 
     assert keys.mark.at > 0
 
 
+def test_the_desktop_is_asked_once_not_at_every_start(
+        portal: subprocess.Popen[bytes], tmp_path: Path) -> None:
+    """The RemoteDesktop grant persists: the restore token of one start is handed back at
+    the next, and the new one kept (owner-only) for the start after."""
+    token_file = tmp_path / "state" / "remote-desktop.token"
+    _mock_call("ClearCalls", "")
+    PortalKeys(token_file=token_file)._portal.close()
+    first = token_file.read_text()
+    assert first.startswith("grant-") and token_file.stat().st_mode & 0o777 == 0o600
+    PortalKeys(token_file=token_file)._portal.close()
+    (calls,) = _mock_call("GetMethodCalls", "s", "SelectDevices")
+    options = [args[1][1] for _t, args in calls]  # each argument is a variant
+    assert options[0]["persist_mode"][1] == 2 and "restore_token" not in options[0]
+    assert options[1]["restore_token"][1] == first
+    assert token_file.read_text() not in ("", first)  # the next start's token
+
+
 def test_gnome_kde_injection_falls_back_portal_then_clipboard(bus: str) -> None:
     """No virtual keyboard (GNOME, KDE): the RemoteDesktop portal where it answers, else
     no injection at all (the daemon then delivers to the clipboard)."""

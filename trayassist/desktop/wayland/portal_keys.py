@@ -1,11 +1,18 @@
 """Key injection where the compositor has no virtual-keyboard protocol (GNOME, KDE):
 the RemoteDesktop portal (the desktop asks the user once), else no injection at all and
-the result is left on the clipboard with a "paste with Ctrl+V" notice."""
+the result is left on the clipboard with a "paste with Ctrl+V" notice.
+
+"Once" holds across restarts where the portal can persist a grant (RemoteDesktop v2):
+the session asks for persist_mode 2 (until the user revokes it) and keeps the restore
+token the portal returns in a 0600 file in the state folder; the next start hands it back,
+so the desktop does not ask again at every login. The token grants input, never text."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from pathlib import Path
 
 from trayassist.desktop.wayland.clipboard import PasteMark
 from trayassist.desktop.wayland.keys import wtype_args
@@ -15,6 +22,8 @@ log = logging.getLogger(__name__)
 
 INTERFACE = "org.freedesktop.portal.RemoteDesktop"
 KEYBOARD = 1  # device type bit
+PERSIST_UNTIL_REVOKED = 2  # persist_mode (RemoteDesktop version 2 and later)
+TOKEN_FILE = "remote-desktop.token"
 # X keysyms for the names wtype_args produces.
 _KEYSYMS = {"ctrl": 0xFFE3, "alt": 0xFFE9, "shift": 0xFFE1, "logo": 0xFFEB, "altgr": 0xFE03,
             "Return": 0xFF0D, "Tab": 0xFF09, "Escape": 0xFF1B, "BackSpace": 0xFF08,
@@ -38,21 +47,32 @@ class PortalKeys:
 
     can_inject = True
 
-    def __init__(self, mark: PasteMark | None = None) -> None:
+    def __init__(self, mark: PasteMark | None = None, token_file: Path | None = None) -> None:
+        from trayassist import paths
+
         self.mark = mark or PasteMark()
         self._lock = threading.Lock()
+        self._token_file = token_file or paths.state_dir() / TOKEN_FILE
         self._portal = Portal(INTERFACE)
         try:
             results = self._portal.request("CreateSession", "a{sv}", {
                 "handle_token": ("s", token()), "session_handle_token": ("s", token())})
             self.session = str(results["session_handle"])
-            self._portal.request("SelectDevices", "oa{sv}", self.session, {
-                "handle_token": ("s", token()), "types": ("u", KEYBOARD)})
-            self._portal.request("Start", "osa{sv}", self.session, "",
-                                 {"handle_token": ("s", token())})
+            options = {"handle_token": ("s", token()), "types": ("u", KEYBOARD)}
+            if self._portal.version >= 2:
+                options["persist_mode"] = ("u", PERSIST_UNTIL_REVOKED)
+                saved = read_token(self._token_file)
+                if saved:
+                    options["restore_token"] = ("s", saved)
+            self._portal.request("SelectDevices", "oa{sv}", self.session, options)
+            started = self._portal.request("Start", "osa{sv}", self.session, "",
+                                           {"handle_token": ("s", token())})
         except BaseException:
             self._portal.close()
             raise
+        # A token is used once: the portal returns the one for the next start.
+        if started.get("restore_token"):
+            write_token(self._token_file, str(started["restore_token"]))
 
     def wait_modifiers_released(self, timeout: float) -> bool:
         return True  # no client can read the keyboard state on Wayland
@@ -90,3 +110,24 @@ class ClipboardOnlyKeys:
 
     def send_chord(self, chord: str) -> None:
         log.info("no key injection here: %s is not sent", chord)
+
+
+def read_token(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def write_token(path: Path, value: str) -> None:
+    """0600 from the first byte; a failure only means the desktop asks again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(value)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot keep the RemoteDesktop grant (%s): the desktop will ask again "
+                    "at the next start", exc)
