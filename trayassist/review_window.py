@@ -25,13 +25,13 @@ left alone until the paste.
 from __future__ import annotations
 
 import difflib
-import json
 import queue
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
+
+from trayassist.review_protocol import ProtocolSide
 
 BG, FG, DIM = "#fbfbfa", "#1d1d1f", "#6b6b70"
 DEL_BG, INS_BG, FLAG_FG = "#fde2e1", "#dcf5df", "#a0360b"
@@ -68,10 +68,11 @@ def word_diff(original: str, result: str) -> list[tuple[str, str]]:
     return runs
 
 
-class App:
+class App(ProtocolSide):
     def __init__(self, log_path: str | None) -> None:
         import tkinter as tk
 
+        super().__init__(log_path)
         self.tk = tk
         self.root = tk.Tk(className="trayassist-review")
         self.root.withdraw()
@@ -79,35 +80,13 @@ class App:
         self.root.configure(bg=BG)
         self.root.attributes("-topmost", True)
         self.root.protocol("WM_DELETE_WINDOW", lambda: self.choose("discard"))
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
-        self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.session: int | None = None
-        self.mode = ""
-        self.final = False
-        self.pieces = 0
-        self.original = ""
-        self.diff = False
         self.items: list[str] = []
         self.frame: Any = None
         self._build_review()
-        threading.Thread(target=self._read_stdin, daemon=True).start()
+        threading.Thread(target=self.read_stdin, args=(sys.stdin,), daemon=True).start()
         self.root.after(5, self._pump)
 
     # -- plumbing ---------------------------------------------------------------
-
-    def log(self, event: str, **fields: Any) -> None:
-        if self.log_file is not None:
-            self.log_file.write(json.dumps({"t": time.time(), "event": event,
-                                            "session": self.session, **fields}) + "\n")
-            self.log_file.flush()
-
-    def _read_stdin(self) -> None:
-        for line in sys.stdin:
-            try:
-                self.inbox.put(json.loads(line))
-            except ValueError:
-                continue
-        self.inbox.put(None)  # the daemon went away
 
     def _pump(self) -> None:
         try:
@@ -120,10 +99,6 @@ class App:
         except queue.Empty:
             pass
         self.root.after(5, self._pump)
-
-    def send(self, payload: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(payload) + "\n")
-        sys.stdout.flush()
 
     # -- layout -----------------------------------------------------------------
 

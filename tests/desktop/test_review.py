@@ -105,28 +105,21 @@ def test_esc_while_the_model_still_writes_is_a_discard_not_a_failure(
              what="the clipboard to be restored")
 
 
-def test_enter_replaces_the_selection_in_the_target(
-        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("key, text_after, clipboard_after", [
+    ("Return", CHANGED, BEFORE),  # replaces the selection; the user's clipboard comes back
+    ("ctrl+c", ORIGINAL, CHANGED),  # copies, on purpose: the text stays as it was
+])
+def test_enter_replaces_and_ctrl_c_copies(
+        xserver, daemons, target_window: XAppClient,  # type: ignore[no-untyped-def]
+        key: str, text_after: str, clipboard_after: str) -> None:
     daemon = flagged_job(xserver, daemons, target_window)
-    xdotool(xserver.env, "key", "Return")
+    xdotool(xserver.env, "key", key)
     status = daemon.wait_jobs(1)
     assert status["jobs"]["succeeded"] == 1, daemon.output()
-    assert target_window.text() == CHANGED
+    assert target_window.text() == text_after
     assert target_window.focus()  # the target has the keyboard again
-    wait_for(lambda: xclip_get(xserver.env) == BEFORE.encode(), timeout=3.0,
-             what="the clipboard to be restored")
-
-
-def test_ctrl_c_leaves_the_result_on_the_clipboard_and_the_text_as_it_was(
-        xserver, daemons, target_window: XAppClient) -> None:  # type: ignore[no-untyped-def]
-    daemon = flagged_job(xserver, daemons, target_window)
-    xdotool(xserver.env, "key", "ctrl+c")
-    status = daemon.wait_jobs(1)
-    assert status["jobs"]["succeeded"] == 1, daemon.output()
-    assert target_window.text() == ORIGINAL
-    # On purpose this time: the result stays on the clipboard, not the old content.
-    wait_for(lambda: not review_window(xserver.env), what="the window to close")
-    assert xclip_get(xserver.env) == CHANGED.encode()
+    wait_for(lambda: xclip_get(xserver.env) == clipboard_after.encode(), timeout=3.0,
+             what="the clipboard as the choice leaves it")
 
 
 def test_r_runs_it_again_and_enter_pastes_the_new_result(

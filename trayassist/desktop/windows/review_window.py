@@ -22,33 +22,24 @@ window thread touches windows.
 
 from __future__ import annotations
 
-import json
 import queue
 import sys
 import threading
-import time
 from typing import Any, TextIO
 
+from trayassist.review_protocol import ProtocolSide
 from trayassist.review_window import KEYS_HINT, word_diff
 
 REVIEW, PANEL = "review", "panel"
 
 
-class WindowsReviewApp:
-    """The protocol's state, on the window thread (except `_read_stdin`)."""
+class WindowsReviewApp(ProtocolSide):
+    """The protocol's state, on the window thread (except `read_stdin`)."""
 
     def __init__(self, log_path: str | None, out: TextIO | None = None) -> None:
         from trayassist.desktop.windows.review_ui import ReviewWindowUI
 
-        self.out = out or sys.stdout
-        self.log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
-        self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.session: int | None = None
-        self.mode = ""
-        self.final = False
-        self.pieces = 0
-        self.original = ""
-        self.diff = False
+        super().__init__(log_path, out)
         self.note = ""
         self.size = (0, 0)
         self.ui = ReviewWindowUI(self.key, lambda: self.choose("discard"), self._pump,
@@ -56,27 +47,6 @@ class WindowsReviewApp:
         self.size = self.ui.layout()
 
     # -- plumbing ---------------------------------------------------------------
-
-    def log(self, event: str, **fields: Any) -> None:
-        if self.log_file is not None:
-            self.log_file.write(json.dumps({"t": time.time(), "event": event,
-                                            "session": self.session, **fields}) + "\n")
-            self.log_file.flush()
-
-    def send(self, payload: dict[str, Any]) -> None:
-        self.out.write(json.dumps(payload) + "\n")
-        self.out.flush()
-
-    def _read_stdin(self, stream: TextIO) -> None:
-        """Reader thread: never touches the window, only queues and posts."""
-        for line in stream:
-            try:
-                self.inbox.put(json.loads(line))
-            except ValueError:
-                continue
-            self.ui.post_inbox()
-        self.inbox.put(None)  # the daemon went away
-        self.ui.post_inbox()
 
     def _pump(self) -> None:
         while True:
@@ -90,7 +60,8 @@ class WindowsReviewApp:
             self.handle(msg)
 
     def run(self, stream: TextIO) -> None:
-        threading.Thread(target=self._read_stdin, args=(stream,), name="review-stdin",
+        threading.Thread(target=self.read_stdin, args=(stream, self.ui.post_inbox),
+                         name="review-stdin",
                          daemon=True).start()
         self.ui.run()
 
