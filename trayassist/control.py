@@ -111,21 +111,28 @@ def write_key(key_file: Path) -> bytes:
     import secrets
 
     key = secrets.token_bytes(KEY_BYTES)
-    ensure_private_dir(key_file.parent)
-    tmp = key_file.with_name(f".{key_file.name}.{os.getpid()}")
+    write_private(key_file, key)
+    return key
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, owner-only from the first byte (no 0644 window),
+    in a folder only the user can enter (on Windows the profile's ACL does both)."""
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
     tmp.unlink(missing_ok=True)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                  0o600)
     try:
-        os.write(fd, key)
+        os.write(fd, data)
     finally:
         os.close(fd)
     deadline = time.monotonic() + 2.0
     while True:
         try:
-            os.replace(tmp, key_file)
-            return key
-        except PermissionError:  # Windows: a client has the old key open for a moment
+            os.replace(tmp, path)
+            return
+        except PermissionError:  # Windows: a reader has the old file open for a moment
             if time.monotonic() >= deadline:
                 tmp.unlink(missing_ok=True)
                 raise

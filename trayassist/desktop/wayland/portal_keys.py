@@ -10,7 +10,6 @@ so the desktop does not ask again at every login. The token grants input, never 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
@@ -120,14 +119,12 @@ def read_token(path: Path) -> str:
 
 
 def write_token(path: Path, value: str) -> None:
-    """0600 from the first byte; a failure only means the desktop asks again next time."""
+    """Owner-only (control.write_private); a failure only means the desktop asks again at
+    the next start."""
+    from trayassist.control import write_private
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(value)
-        os.replace(tmp, path)
+        write_private(path, value.encode())
     except OSError as exc:
         log.warning("cannot keep the RemoteDesktop grant (%s): the desktop will ask again "
                     "at the next start", exc)
