@@ -176,9 +176,8 @@ class Tray:
             for item in items
         ))
         self._images = {state: load_icon(state) for state in STATES}
-        icon_class = pystray.Icon
-        if icon_class.__module__.endswith("_xorg"):
-            icon_class = _xorg_icon_class(icon_class)
+        xorg = pystray.Icon.__module__.endswith("_xorg")  # pystray's plain X11 backend
+        icon_class = _xorg_icon_class(pystray.Icon) if xorg else pystray.Icon
         self._icon = icon_class(name, self._images["loading"], "trayassist: loading", menu)
         self._state = "loading"
         self._stopped = False
@@ -189,9 +188,7 @@ class Tray:
             self._named = _NamedIcons(self._icon, self._images,
                                       icon_folder or paths.runtime_dir() / "icons")
         # The xorg backend: only its loop thread may touch its X connection (tray_loop).
-        self._loop: LoopCalls | None = None
-        if type(self._icon).__module__.endswith("_xorg"):
-            self._loop = LoopCalls(self._icon)
+        self._loop: LoopCalls | None = LoopCalls(self._icon) if xorg else None
 
     @property
     def backend(self) -> str:
