@@ -12,14 +12,15 @@ import sys
 from ctypes import wintypes
 from typing import Any
 
-from trayassist.desktop.windows._win32 import WNDCLASSW
+from trayassist.desktop.windows._win32 import LRESULT, WM_APP, WNDCLASSW, _declare
+from trayassist.desktop.windows._win32 import WM_CLOSE as WM_CLOSE  # for review_ui, as win.*
+from trayassist.desktop.windows._win32 import WM_DESTROY as WM_DESTROY
 
-LRESULT = ctypes.c_ssize_t
 CLASS_NAME = "trayassist-review"
 TITLE = "trayassist review"
 
-WM_DESTROY, WM_CLOSE, WM_SETFONT, WM_KEYDOWN, WM_SYSKEYDOWN = 0x02, 0x10, 0x30, 0x100, 0x104
-WM_CTLCOLORSTATIC, WM_VSCROLL, WM_USER, WM_APP = 0x138, 0x115, 0x400, 0x8000
+WM_SETFONT, WM_KEYDOWN, WM_SYSKEYDOWN = 0x30, 0x100, 0x104
+WM_CTLCOLORSTATIC, WM_VSCROLL, WM_USER = 0x138, 0x115, 0x400
 WM_INBOX = WM_APP + 7
 EM_SETSEL, EM_SETRECT, EM_REPLACESEL, EM_SETREADONLY = 0xB1, 0xB3, 0xC2, 0xCF
 EM_SETBKGNDCOLOR, EM_SETCHARFORMAT = WM_USER + 67, WM_USER + 68
@@ -118,6 +119,4 @@ if sys.platform == "win32":
         "GetModuleHandleW": (wintypes.HMODULE, [wintypes.LPCWSTR]),
         "LoadLibraryW": (wintypes.HMODULE, [wintypes.LPCWSTR]),
     })):
-        for name, (restype, argtypes) in table.items():
-            fn = getattr(dll, name)
-            fn.restype, fn.argtypes = restype, argtypes
+        _declare(dll, table)
