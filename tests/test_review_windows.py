@@ -8,13 +8,13 @@ Runs under Windows CPython: the Windows stage runs this file under Wine
 from __future__ import annotations
 
 import ctypes
-import json
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from review_log import count, events
 from waiting import wait_for
 
 from trayassist.review import ReviewHost, window_module
@@ -29,15 +29,6 @@ def test_the_host_runs_the_native_window_on_windows_and_the_tk_one_elsewhere() -
     assert window_module("linux") == "trayassist.review_window"
 
 
-def events(log: Path) -> list[dict[str, Any]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-
-
-def count(log: Path, name: str) -> int:
-    return sum(e["event"] == name for e in events(log))
 
 
 class Window:

@@ -16,13 +16,13 @@ measures capture alone on both paths: the keyless PRIMARY read and the Ctrl+C ke
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import review_log
 from daemon_harness import DaemonProc
 from xapp import XAppClient, wait_for, xdotool
 
@@ -133,10 +133,7 @@ def test_capture_time_keyless_primary_vs_copy_keystroke(xserver, target_window: 
 
 def _first_piece_times(log_path: Path) -> list[float]:
     """Wall-clock times of the review window's "first_piece" events (its own log)."""
-    if not log_path.exists():
-        return []
-    events = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-    return [e["t"] for e in events if e["event"] == "first_piece"]
+    return [e["t"] for e in review_log.events(log_path) if e["event"] == "first_piece"]
 
 
 @pytest.mark.desktop
@@ -149,7 +146,7 @@ def test_first_visible_ms(xserver, tray_host, target_window: XAppClient) -> None
     clean result: the paste itself, i.e. hotkey-to-paste."""
     assert len(TEXT_30_WORDS.split()) == 30
     daemon = DaemonProc(xserver.env, config='delivery = "review"\n').start()
-    log_path = daemon.home / "run" / "review-events.log"
+    log_path = daemon.home / "run" / review_log.NAME
     review: list[float] = []
     try:
         for i in range(RUNS):

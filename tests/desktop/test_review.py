@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import review_log
 from daemon_harness import DaemonProc, Daemons
 from xapp import XAppClient, run_x, screenshot, wait_for, xclip_get, xclip_set, xdotool
 
@@ -28,15 +29,11 @@ CHANGED = "meet the team at 5pm in room 12"  # the guard flags 3pm -> 5pm
 
 
 def events(daemon: DaemonProc) -> list[dict[str, Any]]:
-    """The review window's own event log (times and event names, never text)."""
-    path = daemon.home / "run" / "review-events.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return review_log.events(daemon.home / "run" / review_log.NAME)
 
 
 def has_event(daemon: DaemonProc, name: str, count: int = 1) -> bool:
-    return sum(e["event"] == name for e in events(daemon)) >= count
+    return review_log.count(daemon.home / "run" / review_log.NAME, name) >= count
 
 
 def review_window(env: dict[str, str]) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import review_log
 import waiting
 import winpy  # installers/windows, put on sys.path by this folder's conftest
 
@@ -258,16 +259,11 @@ def test_trigger_and_status_from_the_command_line(
 
 
 def review_events(installed: Installed) -> list[dict[str, object]]:
-    """The review window's own log (event names, times, counts; never text)."""
-    path = installed.home / "run" / "review-events.log"
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return review_log.events(installed.home / "run" / review_log.NAME)
 
 
 def count(installed: Installed, event: str) -> int:
-    return sum(e["event"] == event for e in review_events(installed))
+    return review_log.count(installed.home / "run" / review_log.NAME, event)
 
 
 def review_window(installed: Installed) -> str | None:
